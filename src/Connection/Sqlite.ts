@@ -1,0 +1,245 @@
+/**
+ * The SQLite connection behind `Database.layer`: one better-sqlite3 handle, opened only
+ * after the path has been checked, with WAL, foreign keys, a busy timeout and
+ * `BEGIN IMMEDIATE` transactions.
+ *
+ * @since 0.1.0
+ */
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import * as Client from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import { SqliteClient, TypeId } from "@effect/sql-sqlite-node/SqliteClient"
+import Sqlite from "better-sqlite3"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { DbError } from "../Schemas/Errors.js"
+
+/** @since 0.1.0 */
+export type Synchronous = "normal" | "full"
+
+/** @since 0.1.0 */
+export interface SqliteOptions {
+  /** A file path, or `:memory:`. */
+  readonly filename: string
+  readonly synchronous: Synchronous
+  /** Milliseconds a statement waits for another process's lock before failing. */
+  readonly busyTimeoutMs: number
+}
+
+const sqliteHeader = Buffer.from("SQLite format 3\0", "latin1")
+
+// Distinct statements a connection keeps prepared; the repositories use a few dozen.
+const prepareCacheCapacity = 500
+
+const connectionError = (message: string, cause?: unknown) =>
+  new DbError({ reason: "Connection", message, ...(cause === undefined ? {} : { cause }) })
+
+/**
+ * Checks the path before SQLite sees it, so that a file that is not a database is
+ * refused without being touched, and creates a new database file with mode 0600.
+ */
+const preparePath = (filename: string): Effect.Effect<void, DbError> =>
+  Effect.try({
+    try: () => {
+      const stat = fs.statSync(filename, { throwIfNoEntry: false })
+      if (stat === undefined) {
+        fs.mkdirSync(path.dirname(filename), { recursive: true })
+        try {
+          fs.closeSync(fs.openSync(filename, "wx", 0o600))
+        } catch (error) {
+          // Another process created it first: it is theirs to have set up.
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+        }
+        return
+      }
+      if (stat.isDirectory()) throw connectionError(`Cannot open database ${filename}: it is a directory`)
+      if (!stat.isFile()) throw connectionError(`Cannot open database ${filename}: it is not a regular file`)
+      if (stat.size === 0) return
+      const header = Buffer.alloc(sqliteHeader.length)
+      const fd = fs.openSync(filename, "r")
+      try {
+        fs.readSync(fd, header, 0, header.length, 0)
+      } finally {
+        fs.closeSync(fd)
+      }
+      if (!header.equals(sqliteHeader)) {
+        throw connectionError(`Cannot open database ${filename}: the file is not a SQLite database`)
+      }
+    },
+    catch: (error) =>
+      error instanceof DbError
+        ? error
+        : connectionError(`Cannot open database ${filename}: ${(error as Error).message}`, error)
+  })
+
+const isBusy = (error: unknown) =>
+  typeof (error as { code?: unknown }).code === "string" &&
+  ((error as { code: string }).code.startsWith("SQLITE_BUSY") ||
+    (error as { code: string }).code.startsWith("SQLITE_LOCKED"))
+
+/** Switching to WAL needs a moment alone with the file; a concurrent opener may hold it. */
+const setWalMode = (db: Sqlite.Database, deadline: number): string => {
+  for (;;) {
+    try {
+      return String(db.pragma("journal_mode = WAL", { simple: true }))
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+    }
+  }
+}
+
+const openDatabase = (options: SqliteOptions): Effect.Effect<Sqlite.Database, DbError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        const db = new Sqlite(options.filename, { timeout: options.busyTimeoutMs })
+        try {
+          const memory = options.filename === ":memory:"
+          if (!memory) {
+            const mode = setWalMode(db, Date.now() + options.busyTimeoutMs)
+            if (mode !== "wal") throw new Error(`journal_mode is ${mode}, not wal`)
+          }
+          db.pragma("foreign_keys = ON")
+          db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
+          return db
+        } catch (error) {
+          db.close()
+          throw error
+        }
+      },
+      catch: (error) =>
+        connectionError(
+          `Cannot open database ${options.filename}: ${(error as Error).message}`,
+          error
+        )
+    }),
+    (db) => Effect.sync(() => db.close())
+  )
+
+const makeConnection = (db: Sqlite.Database): Connection & {
+  readonly export: Effect.Effect<Uint8Array, SqlError>
+  readonly backup: (destination: string) => Effect.Effect<{ totalPages: number; remainingPages: number }, SqlError>
+  readonly loadExtension: (path: string) => Effect.Effect<void, SqlError>
+} => {
+  const statements = new Map<string, Sqlite.Statement>()
+  const prepare = (sql: string): Sqlite.Statement => {
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      if (statements.size >= prepareCacheCapacity) statements.clear()
+      statement = db.prepare(sql)
+      statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  const run = (sql: string, params: ReadonlyArray<unknown>, prepared: boolean, raw: boolean) =>
+    Effect.withFiberRuntime<ReadonlyArray<any>, SqlError>((fiber) => {
+      try {
+        const statement = prepared ? prepare(sql) : db.prepare(sql)
+        statement.safeIntegers(Context.get(fiber.currentContext, Client.SafeIntegers))
+        if (statement.reader) return Effect.succeed(statement.all(...params))
+        const result = statement.run(...params)
+        return Effect.succeed(raw ? (result as unknown as ReadonlyArray<any>) : [])
+      } catch (cause) {
+        return Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+      }
+    })
+
+  return {
+    execute: (sql, params, transformRows) => {
+      const rows = run(sql, params, true, false)
+      return transformRows ? Effect.map(rows, transformRows) : rows
+    },
+    executeRaw: (sql, params) => run(sql, params, true, true),
+    executeValues: (sql, params) =>
+      Effect.try({
+        try: () => {
+          const statement = prepare(sql)
+          if (!statement.reader) {
+            statement.run(...params)
+            return []
+          }
+          try {
+            return statement.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
+          } finally {
+            statement.raw(false)
+          }
+        },
+        catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
+      }),
+    executeUnprepared: (sql, params, transformRows) => {
+      const rows = run(sql, params ?? [], false, false)
+      return transformRows ? Effect.map(rows, transformRows) : rows
+    },
+    executeStream: (sql, params, transformRows) =>
+      Stream.flatMap(
+        Stream.fromEffect(run(sql, params, true, false)),
+        (rows) => Stream.fromIterable(transformRows ? transformRows(rows) : rows)
+      ),
+    export: Effect.try({
+      try: () => db.serialize(),
+      catch: (cause) => new SqlError({ cause, message: "Failed to export database" })
+    }),
+    backup: (destination) =>
+      Effect.tryPromise({
+        try: () => db.backup(destination),
+        catch: (cause) => new SqlError({ cause, message: "Failed to backup database" })
+      }),
+    loadExtension: (extension) =>
+      Effect.try({
+        try: () => {
+          db.loadExtension(extension)
+          statements.clear()
+        },
+        catch: (cause) => new SqlError({ cause, message: "Failed to load extension" })
+      })
+  }
+}
+
+/**
+ * Opens the database and builds an `SqliteClient` over it. Statements of one process are
+ * serialized on the single handle; a transaction holds it until it ends.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: SqliteOptions
+): Effect.Effect<SqliteClient, DbError, Scope.Scope | Reactivity.Reactivity> =>
+  Effect.gen(function*() {
+    if (options.filename !== ":memory:") yield* preparePath(options.filename)
+    const db = yield* openDatabase(options)
+    const connection = makeConnection(db)
+    const semaphore = yield* Effect.makeSemaphore(1)
+    const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))
+    const transactionAcquirer = Effect.uninterruptibleMask((restore) =>
+      Effect.as(
+        Effect.zipRight(
+          restore(semaphore.take(1)),
+          Effect.tap(Effect.scope, (scope) => Scope.addFinalizer(scope, semaphore.release(1)))
+        ),
+        connection
+      )
+    )
+    const client = yield* Client.make({
+      acquirer,
+      transactionAcquirer,
+      compiler: Statement.makeCompilerSqlite(),
+      spanAttributes: [["db.system.name", "sqlite"]],
+      // Take the write lock at BEGIN: a deferred transaction that reads first cannot wait for it.
+      beginTransaction: "BEGIN IMMEDIATE"
+    })
+    return Object.assign(client as SqliteClient, {
+      [TypeId]: TypeId,
+      config: { filename: options.filename },
+      export: Effect.flatMap(acquirer, (_) => _.export),
+      backup: (destination: string) => Effect.flatMap(acquirer, (_) => _.backup(destination)),
+      loadExtension: (extension: string) => Effect.flatMap(acquirer, (_) => _.loadExtension(extension))
+    })
+  })

@@ -1,0 +1,21 @@
+/**
+ * V4: per-session cost and CI metrics.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+
+export default Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql`CREATE TABLE IF NOT EXISTS session_metrics (
+  session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+  total_tokens_in INTEGER NOT NULL DEFAULT 0,
+  total_tokens_out INTEGER NOT NULL DEFAULT 0,
+  estimated_cost_usd REAL NOT NULL DEFAULT 0.0,
+  ci_runs INTEGER NOT NULL DEFAULT 0,
+  ci_failures INTEGER NOT NULL DEFAULT 0,
+  review_rounds INTEGER NOT NULL DEFAULT 0,
+  time_to_first_pr_secs INTEGER,
+  time_to_merge_secs INTEGER,
+  updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+)`)

@@ -1,0 +1,85 @@
+/**
+ * The embedded migrations and the run that applies them while the Database layer builds.
+ *
+ * @since 0.1.0
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import { DbError } from "../Schemas/Errors.js"
+import V1 from "./0001_sessions.js"
+import V2 from "./0002_events.js"
+import V3 from "./0003_projects.js"
+import V4 from "./0004_session_metrics.js"
+import V5 from "./0005_indices.js"
+import V6 from "./0006_event_time_indices.js"
+
+/**
+ * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
+ *
+ * @since 0.1.0
+ */
+export const migrations = {
+  "1_sessions": V1,
+  "2_events": V2,
+  "3_projects": V3,
+  "4_session_metrics": V4,
+  "5_indices": V5,
+  "6_event_time_indices": V6
+} as const
+
+/**
+ * The table @effect/sql's Migrator records applied migrations in.
+ *
+ * @since 0.1.0
+ */
+export const migrationsTable = "effect_sql_migrations"
+
+/** @since 0.1.0 */
+export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number.parseInt(key, 10)))
+
+const runMigrator = Migrator.make({})
+
+/** The highest migration id recorded in the database, 0 when nothing is recorded yet. */
+const recordedMigrationId = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const tables = yield* sql<{ readonly found: number }>`SELECT count(*) AS found FROM sqlite_master
+    WHERE type = 'table' AND name = ${migrationsTable}`
+  if (Number(tables[0]?.found ?? 0) === 0) return 0
+  const rows = yield* sql<{ readonly latest: number | null }>`SELECT max(migration_id) AS latest FROM ${
+    sql(migrationsTable)
+  }`
+  return Number(rows[0]?.latest ?? 0)
+})
+
+const migrationFailure = (error: unknown): DbError => {
+  const message = error instanceof Error ? error.message : String(error)
+  const cause = (error as { cause?: unknown }).cause
+  const detail = cause instanceof Error ? `: ${cause.message}` : ""
+  return new DbError({ reason: "Migration", message: `${message}${detail}`, cause: error })
+}
+
+/**
+ * Applies the migrations the database lacks, holding the write lock for the whole run so
+ * that processes starting together take turns. Refuses a database that records a
+ * migration this module does not know (it was written by a newer version) before writing
+ * anything. Returns what it applied, `[id, name]` in order.
+ *
+ * @since 0.1.0
+ */
+export const migrate: Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, DbError, SqlClient.SqlClient> =
+  Effect.gen(function*() {
+    const recorded = yield* recordedMigrationId
+    if (recorded > latestMigrationId) {
+      return yield* new DbError({
+        reason: "Migration",
+        message: `The database records migration ${recorded}, newer than this version of ennio-db knows ` +
+          `(latest ${latestMigrationId}): it was written by a newer ennio-db; upgrade to open it`
+      })
+    }
+    return yield* runMigrator({ loader: Migrator.fromRecord(migrations), table: migrationsTable })
+  }).pipe(
+    Effect.catchAllDefect((defect) => Effect.fail(migrationFailure(defect))),
+    Effect.catchIf((error) => !(error instanceof DbError), (error) => Effect.fail(migrationFailure(error))),
+    Effect.withSpan("Database.migrate")
+  )

@@ -1,0 +1,155 @@
+/**
+ * What every repository shares: input validation before SQL, row decoding with errors that
+ * name table, row and column, and the mapping of driver failures to the error model.
+ *
+ * @since 0.1.0
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { describeSqlError } from "../Database.js"
+import { columnName } from "../Schemas/Column.js"
+import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
+
+const firstIssue = (error: ParseResult.ParseError): { path: string; message: string } => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  return issue === undefined
+    ? { path: "", message: error.message }
+    : { path: issue.path.map(String).join("."), message: issue.message }
+}
+
+/**
+ * Decodes caller input with `schema`, or fails with `DbError` reason `InvalidInput`
+ * naming the field — before any SQL runs.
+ *
+ * @since 0.1.0
+ */
+export const validator = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "ignore" })
+  return (input: unknown): Effect.Effect<A, DbError> => {
+    const result = decode(input)
+    if (Either.isRight(result)) return Effect.succeed(result.right)
+    const { message, path } = firstIssue(result.left)
+    return Effect.fail(
+      new DbError({
+        reason: "InvalidInput",
+        message: `Invalid ${what}${path === "" ? "" : ` ${path}`}: ${message}`,
+        cause: result.left
+      })
+    )
+  }
+}
+
+/**
+ * Encodes a domain value to its row, or fails with `InvalidInput` (a value that cannot be
+ * stored, such as a branded id built with a cast).
+ *
+ * @since 0.1.0
+ */
+export const encoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const encode = Schema.encodeEither(schema, { errors: "first" })
+  return (value: A): Effect.Effect<I, DbError> => {
+    const result = encode(value)
+    if (Either.isRight(result)) return Effect.succeed(result.right)
+    const { message, path } = firstIssue(result.left)
+    return Effect.fail(
+      new DbError({
+        reason: "InvalidInput",
+        message: `Invalid ${what}${path === "" ? "" : ` ${columnName(path)}`}: ${message}`,
+        cause: result.left
+      })
+    )
+  }
+}
+
+/**
+ * Decodes stored rows of `table`, or fails with `DbError` reason `Decode` naming the
+ * table, the row's key and the column.
+ *
+ * @since 0.1.0
+ */
+export const rowDecoder = <A, I>(schema: Schema.Schema<A, I>, table: string, keyColumn: string) => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "first" })
+  const one = (row: unknown): Effect.Effect<A, DbError> => {
+    const result = decode(row)
+    if (Either.isRight(result)) return Effect.succeed(result.right)
+    const { message, path } = firstIssue(result.left)
+    const key = (row as Record<string, unknown>)[keyColumn]
+    return Effect.fail(
+      new DbError({
+        reason: "Decode",
+        message: `Cannot decode ${table} row ${JSON.stringify(key)}, column ${columnName(path)}: ${message}`,
+        cause: result.left
+      })
+    )
+  }
+  const all = (rows: ReadonlyArray<unknown>): Effect.Effect<Array<A>, DbError> => {
+    const out: Array<A> = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const result = decode(rows[i])
+      if (Either.isLeft(result)) return Effect.as(one(rows[i]), out)
+      out[i] = result.right
+    }
+    return Effect.succeed(out)
+  }
+  return { one, all }
+}
+
+const sqlCode = (error: SqlError): string => {
+  const cause = error.cause as { code?: unknown } | undefined
+  return typeof cause?.code === "string" ? cause.code : ""
+}
+
+/**
+ * Whether a failure is a duplicate key (SQLite's primary-key or unique constraint).
+ *
+ * @since 0.1.0
+ */
+export const isDuplicateKey = (error: SqlError): boolean => {
+  const code = sqlCode(error)
+  return code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505"
+}
+
+/**
+ * Whether a failure is a reference to a missing parent row.
+ *
+ * @since 0.1.0
+ */
+export const isMissingParent = (error: SqlError): boolean => {
+  const code = sqlCode(error)
+  return code === "SQLITE_CONSTRAINT_FOREIGNKEY" || code === "23503"
+}
+
+const otherFailure = (error: SqlError): DbError => {
+  const code = sqlCode(error)
+  const constraint = code.startsWith("SQLITE_CONSTRAINT") || code.startsWith("23")
+  return new DbError({ reason: constraint ? "Constraint" : "Query", message: describeSqlError(error), cause: error })
+}
+
+/**
+ * Maps a failed insert: a duplicate key is `AlreadyExists`, any other constraint is
+ * `Constraint`, the rest is `Query`.
+ *
+ * @since 0.1.0
+ */
+export const insertFailure = (entity: string, id: string) => (error: SqlError): AlreadyExists | DbError =>
+  isDuplicateKey(error) ? new AlreadyExists({ entity, id }) : otherFailure(error)
+
+/**
+ * Maps a failed insert of a child row: as `insertFailure`, and a missing parent is `NotFound`.
+ *
+ * @since 0.1.0
+ */
+export const childInsertFailure =
+  (entity: string, id: string, parent: { readonly entity: string; readonly id: string }) =>
+  (error: SqlError): AlreadyExists | NotFound | DbError =>
+    isMissingParent(error) ? new NotFound(parent) : insertFailure(entity, id)(error)
+
+/**
+ * Maps any other failed statement to `DbError` reason `Constraint` or `Query`.
+ *
+ * @since 0.1.0
+ */
+export const queryFailure = otherFailure

@@ -1,0 +1,216 @@
+/**
+ * Agent sessions: the `sessions` table.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { ActivityState, SessionStatus } from "../Schemas/Enums.js"
+import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
+import { ProjectId, SessionId } from "../Schemas/Ids.js"
+import { JsonObject } from "../Schemas/Json.js"
+import { PrNumber, Session, SessionInsert } from "../Schemas/Session.js"
+import { encoder, insertFailure, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
+
+/**
+ * Which sessions `list` returns.
+ *
+ * @since 0.1.0
+ */
+export interface SessionFilter {
+  readonly projectId?: string | undefined
+  readonly status?: SessionStatus | undefined
+}
+
+const SessionFilterInput = Schema.Struct({
+  projectId: Schema.optional(ProjectId),
+  status: Schema.optional(SessionStatus)
+})
+const PrInput = Schema.Struct({ url: Schema.String, number: PrNumber })
+
+/** @since 0.1.0 */
+export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/SessionsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const decode = rowDecoder(Session, "sessions", "id")
+    const encode = encoder(Session, "session")
+    const validateInsert = validator(SessionInsert, "session")
+    const validateId = validator(SessionId, "session id")
+    const validateFilter = validator(SessionFilterInput, "session filter")
+    const validateStatus = validator(SessionStatus, "session status")
+    const validateActivity = validator(Schema.UndefinedOr(ActivityState), "activity state")
+    const validatePr = validator(PrInput, "pull request")
+    const validateMetadata = validator(JsonObject, "metadata")
+    const notFound = (id: string) => new NotFound({ entity: "Session", id })
+    const newestFirst = sql`ORDER BY created_at DESC, rowid DESC`
+
+    const insert = (input: SessionInsert): Effect.Effect<Session, AlreadyExists | DbError> =>
+      Effect.gen(function*() {
+        const fields = yield* validateInsert(input)
+        const now = yield* DateTime.now
+        const session = new Session({
+          id: fields.id,
+          projectId: fields.projectId,
+          status: fields.status ?? "spawning",
+          activity: Option.fromNullable(fields.activity),
+          branch: Option.fromNullable(fields.branch),
+          issueId: Option.fromNullable(fields.issueId),
+          workspacePath: Option.fromNullable(fields.workspacePath),
+          runtimeHandle: Option.fromNullable(fields.runtimeHandle),
+          agentInfo: Option.fromNullable(fields.agentInfo),
+          agentName: Option.fromNullable(fields.agentName),
+          prUrl: Option.fromNullable(fields.prUrl),
+          prNumber: Option.fromNullable(fields.prNumber),
+          tmuxName: Option.fromNullable(fields.tmuxName),
+          configHash: fields.configHash,
+          role: Option.fromNullable(fields.role),
+          metadata: fields.metadata ?? {},
+          createdAt: fields.createdAt ?? now,
+          lastActivityAt: fields.lastActivityAt ?? fields.createdAt ?? now,
+          restoredAt: Option.none(),
+          archivedAt: Option.none()
+        }, true)
+        const row = yield* encode(session)
+        yield* sql`INSERT INTO sessions ${sql.insert(row)}`.pipe(
+          Effect.mapError(insertFailure("Session", session.id))
+        )
+        return session
+      }).pipe(Effect.withSpan("SessionsRepo.insert", { attributes: { "session.id": input.id } }))
+
+    const find = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
+      validateId(id).pipe(
+        Effect.flatMap((id) => Effect.mapError(sql`SELECT * FROM sessions WHERE id = ${id}`, queryFailure)),
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0]))),
+        Effect.withSpan("SessionsRepo.find", { attributes: { "session.id": id } })
+      )
+
+    const get = (id: string): Effect.Effect<Session, NotFound | DbError> =>
+      find(id).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
+        Effect.withSpan("SessionsRepo.get", { attributes: { "session.id": id } })
+      )
+
+    const list = (filter: SessionFilter = {}): Effect.Effect<ReadonlyArray<Session>, DbError> =>
+      validateFilter(filter).pipe(
+        Effect.flatMap(({ projectId, status }) => {
+          const conditions = [
+            ...(projectId === undefined ? [] : [sql`project_id = ${projectId}`]),
+            ...(status === undefined ? [] : [sql`status = ${status}`])
+          ]
+          const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
+          return Effect.mapError(sql`SELECT * FROM sessions ${where} ${newestFirst}`, queryFailure)
+        }),
+        Effect.flatMap(decode.all),
+        Effect.withSpan("SessionsRepo.list", {
+          attributes: { "project.id": filter.projectId, "session.status": filter.status }
+        })
+      )
+
+    const listByStatus = (status: SessionStatus): Effect.Effect<ReadonlyArray<Session>, DbError> =>
+      list({ status }).pipe(Effect.withSpan("SessionsRepo.listByStatus", { attributes: { "session.status": status } }))
+
+    /** Runs an `UPDATE … RETURNING *` on one session and decodes the row, or `NotFound`. */
+    const updateOne = (
+      id: string,
+      assignments: (now: string) => Statement.Fragment | Statement.Helper
+    ): Effect.Effect<Session, NotFound | DbError> =>
+      Effect.gen(function*() {
+        const validId = yield* validateId(id)
+        const now = DateTime.formatIso(yield* DateTime.now)
+        const rows = yield* sql`UPDATE sessions SET ${assignments(now)} WHERE id = ${validId} RETURNING *`.pipe(
+          Effect.mapError(queryFailure)
+        )
+        if (rows.length === 0) return yield* notFound(validId)
+        return yield* decode.one(rows[0])
+      })
+
+    const update = (session: Session): Effect.Effect<Session, NotFound | DbError> =>
+      encode(session).pipe(
+        Effect.flatMap((row) => {
+          const { created_at: _createdAt, id: _id, ...mutable } = row
+          return updateOne(session.id, (now) => sql.update({ ...mutable, last_activity_at: now }))
+        }),
+        Effect.withSpan("SessionsRepo.update", { attributes: { "session.id": session.id } })
+      )
+
+    const updateStatus = (id: string, status: SessionStatus): Effect.Effect<Session, NotFound | DbError> =>
+      validateStatus(status).pipe(
+        Effect.flatMap((status) => updateOne(id, (now) => sql`status = ${status}, last_activity_at = ${now}`)),
+        Effect.withSpan("SessionsRepo.updateStatus", { attributes: { "session.id": id, "session.status": status } })
+      )
+
+    const updateActivity = (
+      id: string,
+      activity: ActivityState | undefined
+    ): Effect.Effect<Session, NotFound | DbError> =>
+      validateActivity(activity).pipe(
+        Effect.flatMap((activity) =>
+          updateOne(id, (now) => sql`activity = ${activity ?? null}, last_activity_at = ${now}`)
+        ),
+        Effect.withSpan("SessionsRepo.updateActivity", { attributes: { "session.id": id } })
+      )
+
+    const updatePr = (
+      id: string,
+      pr: { readonly url: string; readonly number: number }
+    ): Effect.Effect<Session, NotFound | DbError> =>
+      validatePr(pr).pipe(
+        Effect.flatMap((pr) =>
+          updateOne(id, (now) => sql`pr_url = ${pr.url}, pr_number = ${pr.number}, last_activity_at = ${now}`)
+        ),
+        Effect.withSpan("SessionsRepo.updatePr", { attributes: { "session.id": id, "pr.number": pr.number } })
+      )
+
+    const updateMetadata = (id: string, metadata: JsonObject): Effect.Effect<Session, NotFound | DbError> =>
+      validateMetadata(metadata).pipe(
+        Effect.flatMap((metadata) =>
+          Effect.try({
+            try: () => JSON.stringify(metadata),
+            catch: (cause) =>
+              new DbError({ reason: "InvalidInput", message: `Invalid metadata: ${String(cause)}`, cause })
+          })
+        ),
+        Effect.flatMap((json) => updateOne(id, (now) => sql`metadata = ${json}, last_activity_at = ${now}`)),
+        Effect.withSpan("SessionsRepo.updateMetadata", { attributes: { "session.id": id } })
+      )
+
+    const archive = (id: string): Effect.Effect<Session, NotFound | DbError> =>
+      updateOne(id, (now) => sql`archived_at = ${now}, last_activity_at = ${now}`).pipe(
+        Effect.withSpan("SessionsRepo.archive", { attributes: { "session.id": id } })
+      )
+
+    const markRestored = (id: string): Effect.Effect<Session, NotFound | DbError> =>
+      updateOne(id, (now) => sql`restored_at = ${now}, last_activity_at = ${now}`).pipe(
+        Effect.withSpan("SessionsRepo.markRestored", { attributes: { "session.id": id } })
+      )
+
+    const delete_ = (id: string): Effect.Effect<void, NotFound | DbError> =>
+      validateId(id).pipe(
+        Effect.flatMap((id) =>
+          Effect.mapError(sql`DELETE FROM sessions WHERE id = ${id} RETURNING id`, queryFailure)
+        ),
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.fail(notFound(id)) : Effect.void),
+        Effect.withSpan("SessionsRepo.delete", { attributes: { "session.id": id } })
+      )
+
+    return {
+      insert,
+      get,
+      find,
+      list,
+      listByStatus,
+      update,
+      updateStatus,
+      updateActivity,
+      updatePr,
+      updateMetadata,
+      archive,
+      markRestored,
+      delete: delete_
+    } as const
+  })
+}) {}

@@ -1,0 +1,133 @@
+/**
+ * The stored enums of domain.md, as literal schemas with their snake_case spellings.
+ *
+ * @since 0.1.0
+ */
+import * as Order from "effect/Order"
+import * as Schema from "effect/Schema"
+
+/** @since 0.1.0 */
+export const SessionStatus = Schema.Literal(
+  "spawning",
+  "working",
+  "pr_open",
+  "pr_draft",
+  "ci_passing",
+  "ci_failed",
+  "ci_fix_sent",
+  "ci_fix_failed",
+  "review_pending",
+  "changes_requested",
+  "approved",
+  "merge_conflicts",
+  "merged",
+  "done",
+  "exited",
+  "killed"
+)
+/** @since 0.1.0 */
+export type SessionStatus = typeof SessionStatus.Type
+
+const statusLabels: Record<SessionStatus, string> = {
+  spawning: "Spawning",
+  working: "Working",
+  pr_open: "PR Open",
+  pr_draft: "PR Draft",
+  ci_passing: "CI Passing",
+  ci_failed: "CI Failed",
+  ci_fix_sent: "CI Fix Sent",
+  ci_fix_failed: "CI Fix Failed",
+  review_pending: "Review Pending",
+  changes_requested: "Changes Requested",
+  approved: "Approved",
+  merge_conflicts: "Merge Conflicts",
+  merged: "Merged",
+  done: "Done",
+  exited: "Exited",
+  killed: "Killed"
+}
+
+const attentionReasons: Partial<Record<SessionStatus, string>> = {
+  ci_failed: "CI failed",
+  ci_fix_failed: "CI fix attempt failed",
+  changes_requested: "Changes requested by reviewer",
+  merge_conflicts: "Merge conflicts detected"
+}
+
+const terminalStatuses: ReadonlySet<SessionStatus> = new Set(["merged", "done", "exited", "killed"])
+
+/**
+ * Helpers over `SessionStatus` values.
+ *
+ * @since 0.1.0
+ */
+export const SessionStatuses = {
+  all: SessionStatus.literals,
+  isTerminal: (status: SessionStatus): boolean => terminalStatuses.has(status),
+  isRestorable: (status: SessionStatus): boolean => status === "exited",
+  needsAttention: (status: SessionStatus): boolean => status in attentionReasons,
+  attentionReason: (status: SessionStatus): string | undefined => attentionReasons[status],
+  displayLabel: (status: SessionStatus): string => statusLabels[status]
+} as const
+
+/** @since 0.1.0 */
+export const ActivityState = Schema.Literal("active", "ready", "idle", "waiting_input", "blocked", "exited")
+/** @since 0.1.0 */
+export type ActivityState = typeof ActivityState.Type
+
+/** @since 0.1.0 */
+export const EventType = Schema.Literal(
+  "session_spawned",
+  "session_working",
+  "session_exited",
+  "session_killed",
+  "session_restored",
+  "session_cleaned",
+  "status_changed",
+  "activity_changed",
+  "pr_created",
+  "pr_updated",
+  "pr_merged",
+  "pr_closed",
+  "ci_passing",
+  "ci_failing",
+  "ci_fix_sent",
+  "ci_fix_failed",
+  "review_pending",
+  "review_approved",
+  "review_changes_requested",
+  "review_comments_sent",
+  "merge_ready",
+  "merge_conflicts",
+  "merge_completed",
+  "reaction_triggered",
+  "reaction_escalated",
+  "all_complete",
+  "node_connected",
+  "node_disconnected",
+  "node_launched",
+  "node_health_check"
+)
+/** @since 0.1.0 */
+export type EventType = typeof EventType.Type
+
+/** @since 0.1.0 */
+export const EventPriority = Schema.Literal("info", "action", "urgent", "critical")
+/** @since 0.1.0 */
+export type EventPriority = typeof EventPriority.Type
+
+const priorityRank: Record<EventPriority, number> = { info: 0, action: 1, urgent: 2, critical: 3 }
+
+/**
+ * Helpers over `EventPriority` values: info < action < urgent < critical.
+ *
+ * @since 0.1.0
+ */
+export const EventPriorities = {
+  all: EventPriority.literals,
+  rank: (priority: EventPriority): number => priorityRank[priority],
+  Order: Order.mapInput(Order.number, (priority: EventPriority) => priorityRank[priority]),
+  /** Every priority at or above the given one. */
+  atLeast: (priority: EventPriority): ReadonlyArray<EventPriority> =>
+    EventPriority.literals.filter((p) => priorityRank[p] >= priorityRank[priority])
+} as const

@@ -1,0 +1,50 @@
+/**
+ * The JSON column shapes of domain.md. Keys inside the JSON stay snake_case so the
+ * original implementation can still read what ennio-db writes.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+const key = <S extends Schema.Schema.Any>(name: string, schema: S) =>
+  Schema.propertySignature(schema).pipe(Schema.fromKey(name))
+
+/**
+ * Any JSON value. Values that JSON cannot hold (a bigint, a cycle) fail when encoded.
+ *
+ * @since 0.1.0
+ */
+export const JsonValue = Schema.Unknown.annotations({ identifier: "JsonValue" })
+
+/** @since 0.1.0 */
+export const JsonObject = Schema.Record({ key: Schema.String, value: JsonValue })
+/** @since 0.1.0 */
+export type JsonObject = typeof JsonObject.Type
+
+/**
+ * Where a session runs: `{ "id", "runtime_name", "data" }`.
+ *
+ * @since 0.1.0
+ */
+export class RuntimeHandle extends Schema.Class<RuntimeHandle>("RuntimeHandle")({
+  id: Schema.String,
+  runtimeName: key("runtime_name", Schema.String),
+  data: JsonObject
+}) {}
+
+/** @since 0.1.0 */
+export class AgentCost extends Schema.Class<AgentCost>("AgentCost")({
+  inputTokens: key("input_tokens", Schema.NonNegativeInt),
+  outputTokens: key("output_tokens", Schema.NonNegativeInt),
+  estimatedCostUsd: key("estimated_cost_usd", Schema.Finite)
+}) {}
+
+/**
+ * What the agent plugin reports: `{ "summary": string | null, "cost": null | {…} }`.
+ *
+ * @since 0.1.0
+ */
+export class AgentSessionInfo extends Schema.Class<AgentSessionInfo>("AgentSessionInfo")({
+  summary: Schema.OptionFromNullOr(Schema.String),
+  cost: Schema.OptionFromNullOr(AgentCost)
+}) {}

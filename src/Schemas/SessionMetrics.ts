@@ -1,0 +1,73 @@
+/**
+ * A row of `session_metrics`.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import { Amount, column, Count, nullable } from "./Column.js"
+import { SessionId } from "./Ids.js"
+import { Timestamp } from "./Timestamp.js"
+
+/** @since 0.1.0 */
+export class SessionMetrics extends Schema.Class<SessionMetrics>("SessionMetrics")({
+  sessionId: column("session_id", SessionId),
+  totalTokensIn: column("total_tokens_in", Count),
+  totalTokensOut: column("total_tokens_out", Count),
+  estimatedCostUsd: column("estimated_cost_usd", Amount),
+  ciRuns: column("ci_runs", Count),
+  ciFailures: column("ci_failures", Count),
+  reviewRounds: column("review_rounds", Count),
+  timeToFirstPrSecs: column("time_to_first_pr_secs", nullable(Count)),
+  timeToMergeSecs: column("time_to_merge_secs", nullable(Count)),
+  updatedAt: column("updated_at", Timestamp)
+}) {}
+
+/**
+ * What `MetricsRepo.insert` and `upsert` take: the session id; counters default to 0.
+ *
+ * @since 0.1.0
+ */
+export const MetricsInsert = Schema.Struct({
+  sessionId: SessionId,
+  totalTokensIn: Schema.optional(Count),
+  totalTokensOut: Schema.optional(Count),
+  estimatedCostUsd: Schema.optional(Amount),
+  ciRuns: Schema.optional(Count),
+  ciFailures: Schema.optional(Count),
+  reviewRounds: Schema.optional(Count),
+  timeToFirstPrSecs: Schema.optional(Count),
+  timeToMergeSecs: Schema.optional(Count)
+})
+/** @since 0.1.0 */
+export type MetricsInsert = typeof MetricsInsert.Encoded
+
+/**
+ * What `MetricsRepo.record` adds to a session's counters.
+ *
+ * @since 0.1.0
+ */
+export const MetricsDelta = Schema.Struct({
+  tokensIn: Schema.optional(Count),
+  tokensOut: Schema.optional(Count),
+  costUsd: Schema.optional(Amount),
+  ciRuns: Schema.optional(Count),
+  ciFailures: Schema.optional(Count),
+  reviewRounds: Schema.optional(Count)
+})
+/** @since 0.1.0 */
+export type MetricsDelta = typeof MetricsDelta.Encoded
+
+/**
+ * Sums over a set of sessions' metrics.
+ *
+ * @since 0.1.0
+ */
+export interface MetricsTotals {
+  readonly sessions: number
+  readonly tokensIn: number
+  readonly tokensOut: number
+  readonly costUsd: number
+  readonly ciRuns: number
+  readonly ciFailures: number
+  readonly reviewRounds: number
+}

@@ -1,0 +1,17 @@
+/**
+ * ennio-db: the storage layer of Ennio.
+ *
+ * @since 0.1.0
+ */
+export * as Database from "./Database.js"
+export { migrations, latestMigrationId } from "./Migrations/index.js"
+export * from "./Schemas/Enums.js"
+export * from "./Schemas/Errors.js"
+export * from "./Schemas/Event.js"
+export * from "./Schemas/Ids.js"
+export * from "./Schemas/Json.js"
+export * from "./Schemas/Project.js"
+export * from "./Schemas/Session.js"
+export * from "./Schemas/SessionMetrics.js"
+export { formatTimestamp, parseTimestamp, Timestamp } from "./Schemas/Timestamp.js"
+export { type SessionFilter, SessionsRepo } from "./Repos/SessionsRepo.js"
