@@ -52,11 +52,13 @@ const recordedMigrationId = Effect.gen(function*() {
   return Number(rows[0]?.latest ?? 0)
 })
 
+// The migrator wraps the driver's failure twice; the innermost message says what went wrong.
 const migrationFailure = (error: unknown): DbError => {
-  const message = error instanceof Error ? error.message : String(error)
-  const cause = (error as { cause?: unknown }).cause
-  const detail = cause instanceof Error ? `: ${cause.message}` : ""
-  return new DbError({ reason: "Migration", message: `${message}${detail}`, cause: error })
+  const messages: Array<string> = []
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (!messages.includes(cause.message)) messages.push(cause.message)
+  }
+  return new DbError({ reason: "Migration", message: messages.join(": ") || String(error), cause: error })
 }
 
 /**

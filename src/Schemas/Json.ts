@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 const key = <S extends Schema.Schema.Any>(name: string, schema: S) =>
@@ -48,3 +49,47 @@ export class AgentSessionInfo extends Schema.Class<AgentSessionInfo>("AgentSessi
   summary: Schema.OptionFromNullOr(Schema.String),
   cost: Schema.OptionFromNullOr(AgentCost)
 }) {}
+
+/**
+ * A `RuntimeHandle` as callers write it: `{ id, runtimeName, data }`.
+ *
+ * @since 0.1.0
+ */
+export const RuntimeHandleInput = Schema.transform(
+  Schema.Struct({ id: Schema.String, runtimeName: Schema.String, data: JsonObject }),
+  Schema.typeSchema(RuntimeHandle),
+  { strict: true, decode: (input) => new RuntimeHandle(input, true), encode: (handle) => ({ ...handle }) }
+)
+/** @since 0.1.0 */
+export type RuntimeHandleInput = typeof RuntimeHandleInput.Encoded
+
+/**
+ * An `AgentSessionInfo` as callers write it: absent parts are `null` or left out.
+ *
+ * @since 0.1.0
+ */
+export const AgentSessionInfoInput = Schema.transform(
+  Schema.Struct({
+    summary: Schema.optional(Schema.NullOr(Schema.String)),
+    cost: Schema.optional(Schema.NullOr(Schema.Struct({
+      inputTokens: Schema.NonNegativeInt,
+      outputTokens: Schema.NonNegativeInt,
+      estimatedCostUsd: Schema.Finite
+    })))
+  }),
+  Schema.typeSchema(AgentSessionInfo),
+  {
+    strict: true,
+    decode: ({ cost, summary }) =>
+      new AgentSessionInfo({
+        summary: Option.fromNullable(summary),
+        cost: Option.map(Option.fromNullable(cost), (c) => new AgentCost(c, true))
+      }, true),
+    encode: (info) => ({
+      summary: Option.getOrNull(info.summary),
+      cost: Option.getOrNull(Option.map(info.cost, (c) => ({ ...c })))
+    })
+  }
+)
+/** @since 0.1.0 */
+export type AgentSessionInfoInput = typeof AgentSessionInfoInput.Encoded

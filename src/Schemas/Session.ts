@@ -7,7 +7,7 @@ import * as Schema from "effect/Schema"
 import { column, jsonText, nullable } from "./Column.js"
 import { ActivityState, SessionStatus } from "./Enums.js"
 import { ProjectId, SessionId } from "./Ids.js"
-import { AgentSessionInfo, JsonObject, RuntimeHandle } from "./Json.js"
+import { AgentSessionInfo, AgentSessionInfoInput, JsonObject, RuntimeHandle, RuntimeHandleInput } from "./Json.js"
 import { Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -52,8 +52,8 @@ export const SessionInsert = Schema.Struct({
   branch: Schema.optional(Schema.String),
   issueId: Schema.optional(Schema.String),
   workspacePath: Schema.optional(Schema.String),
-  runtimeHandle: Schema.optional(RuntimeHandle),
-  agentInfo: Schema.optional(AgentSessionInfo),
+  runtimeHandle: Schema.optional(RuntimeHandleInput),
+  agentInfo: Schema.optional(AgentSessionInfoInput),
   agentName: Schema.optional(Schema.String),
   prUrl: Schema.optional(Schema.String),
   prNumber: Schema.optional(PrNumber),

@@ -1,0 +1,95 @@
+/**
+ * Group commit: writes that arrive together from concurrent fibers are gathered into one
+ * transaction. Each caller completes only after the transaction holding its write has
+ * committed, and a write that fails fails only its own caller.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import { DbError } from "../Schemas/Errors.js"
+import { queryFailure } from "./RepoSupport.js"
+
+const isSqlError = (error: unknown): error is SqlError => (error as { _tag?: unknown })?._tag === "SqlError"
+
+interface Pending<A, B, E> {
+  readonly item: A
+  readonly done: Deferred.Deferred<B, E | DbError>
+}
+
+/** @since 0.1.0 */
+export interface GroupCommitOptions<A, B, E> {
+  /** Writes one item; runs inside the batch's transaction. */
+  readonly write: (item: A) => Effect.Effect<B, E | DbError>
+  /** The most writes one transaction gathers. */
+  readonly maxBatch?: number | undefined
+}
+
+/**
+ * Starts a writer fiber in the current scope and returns the function callers submit to.
+ * Inside a caller's own transaction the write runs directly, as part of that transaction.
+ *
+ * @since 0.1.0
+ */
+export const make = <A, B, E>(
+  options: GroupCommitOptions<A, B, E>
+): Effect.Effect<(item: A) => Effect.Effect<B, E | DbError>, never, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const maxBatch = options.maxBatch ?? 512
+    const queue = yield* Effect.acquireRelease(
+      Queue.unbounded<Pending<A, B, E>>(),
+      (queue) => Queue.shutdown(queue)
+    )
+    // SQLite undoes a failed statement alone; PostgreSQL aborts the transaction unless the
+    // statement ran under a savepoint.
+    const isolate = sql.onDialectOrElse({
+      pg: () => (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> =>
+        Effect.mapError(sql.withTransaction(effect), (e) => isSqlError(e) ? queryFailure(e) : e),
+      orElse: () => (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> => effect
+    })
+
+    const commitBatch = (batch: ReadonlyArray<Pending<A, B, E>>) =>
+      Effect.gen(function*() {
+        if (batch.length === 1) {
+          const [only] = batch
+          yield* Deferred.complete(only!.done, options.write(only!.item))
+          return
+        }
+        const committed = yield* sql.withTransaction(
+          Effect.forEach(batch, (pending) => Effect.exit(isolate(options.write(pending.item))))
+        ).pipe(Effect.exit)
+        if (Exit.isSuccess(committed)) {
+          for (let i = 0; i < batch.length; i++) {
+            yield* Deferred.done(batch[i]!.done, committed.value[i]!)
+          }
+        } else {
+          const failure = Exit.match(committed, {
+            onFailure: (cause) =>
+              new DbError({ reason: "Query", message: `The batch transaction failed to commit`, cause }),
+            onSuccess: () => undefined
+          })!
+          for (const pending of batch) yield* Deferred.fail(pending.done, failure)
+        }
+      })
+
+    yield* Queue.takeBetween(queue, 1, maxBatch).pipe(
+      Effect.flatMap((chunk) => commitBatch(Array.from(chunk))),
+      Effect.forever,
+      Effect.interruptible,
+      Effect.forkScoped
+    )
+
+    return (item: A): Effect.Effect<B, E | DbError> =>
+      Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+        Option.isSome(transaction)
+          ? options.write(item)
+          : Effect.flatMap(Deferred.make<B, E | DbError>(), (done) =>
+            Effect.zipRight(Queue.offer(queue, { item, done }), Deferred.await(done))))
+  })

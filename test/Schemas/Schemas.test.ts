@@ -1,0 +1,193 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import fc from "fast-check"
+import {
+  ActivityState,
+  AgentCost,
+  AgentSessionInfo,
+  EventId,
+  EventPriorities,
+  makeEventId,
+  parseTimestamp,
+  ProjectId,
+  RuntimeHandle,
+  Session,
+  SessionId,
+  SessionStatus,
+  SessionStatuses,
+  Timestamp
+} from "../../src/index.js"
+
+const idChars = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+const validId = fc.array(idChars, { minLength: 1, maxLength: 40 }).map((chars) => chars.join(""))
+const badChar = fc.constantFrom(" ", ".", "/", "'", "\"", "é", "\0", "\n", "😀", ":", "\\")
+const invalidId = fc.tuple(fc.string({ maxLength: 10 }), badChar, fc.string({ maxLength: 10 })).map(
+  ([a, bad, b]) => `${a}${bad}${b}`
+)
+
+describe("ids", () => {
+  it("accept exactly the non-empty strings of letters, digits, - and _", () => {
+    for (const schema of [SessionId, ProjectId, EventId]) {
+      const decode = Schema.decodeUnknownEither(schema)
+      fc.assert(fc.property(validId, (id) => Either.isRight(decode(id))))
+      fc.assert(fc.property(invalidId, (id) => Either.isLeft(decode(id))))
+      expect(Either.isLeft(decode(""))).toBe(true)
+      expect(Either.isLeft(decode(42))).toBe(true)
+    }
+  })
+
+  it("makeEventId makes valid, distinct UUID v4 ids", () => {
+    const ids = Array.from({ length: 1000 }, makeEventId)
+    expect(new Set(ids).size).toBe(1000)
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    }
+  })
+})
+
+describe("enums", () => {
+  it("SessionStatus helpers follow domain.md", () => {
+    expect(SessionStatus.literals).toHaveLength(16)
+    expect(SessionStatus.literals.filter(SessionStatuses.isTerminal)).toEqual(["merged", "done", "exited", "killed"])
+    expect(SessionStatus.literals.filter(SessionStatuses.isRestorable)).toEqual(["exited"])
+    expect(
+      SessionStatus.literals.filter(SessionStatuses.needsAttention).map((s) => [s, SessionStatuses.attentionReason(s)])
+    ).toEqual([
+      ["ci_failed", "CI failed"],
+      ["ci_fix_failed", "CI fix attempt failed"],
+      ["changes_requested", "Changes requested by reviewer"],
+      ["merge_conflicts", "Merge conflicts detected"]
+    ])
+    expect(SessionStatuses.displayLabel("pr_open")).toBe("PR Open")
+    expect(SessionStatuses.displayLabel("ci_fix_sent")).toBe("CI Fix Sent")
+    expect(SessionStatuses.attentionReason("working")).toBeUndefined()
+  })
+
+  it("EventPriority is ordered info < action < urgent < critical", () => {
+    expect([...EventPriorities.all].reverse().sort(EventPriorities.Order)).toEqual(
+      ["info", "action", "urgent", "critical"]
+    )
+    expect(EventPriorities.atLeast("urgent")).toEqual(["urgent", "critical"])
+    expect(EventPriorities.atLeast("info")).toEqual(["info", "action", "urgent", "critical"])
+  })
+})
+
+describe("Timestamp", () => {
+  const decode = Schema.decodeUnknownEither(Timestamp)
+  const millis = fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2200, 0, 1) })
+
+  it("round-trips through the written form, RFC 3339 UTC with milliseconds", () => {
+    fc.assert(fc.property(millis, (ms) => {
+      const written = Schema.encodeSync(Timestamp)(DateTime.unsafeMake(ms))
+      expect(written).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+      expect(Either.map(decode(written), (t) => t.epochMillis)).toEqual(Either.right(ms))
+    }))
+  })
+
+  it("reads every spelling of existing databases", () => {
+    fc.assert(fc.property(millis, fc.constantFrom(0, 3, 6, 9), (ms, digits) => {
+      const iso = new Date(ms).toISOString()
+      const base = iso.slice(0, 19)
+      const fraction = digits === 0 ? "" : `.${iso.slice(20, 23).padEnd(digits, "7")}`
+      const expected = digits === 0 ? ms - (ms % 1000) : ms
+      expect(parseTimestamp(`${base}${fraction}+00:00`)?.epochMillis).toBe(expected)
+      expect(parseTimestamp(`${base.replace("T", " ")}`)?.epochMillis).toBe(ms - (ms % 1000))
+    }))
+    expect(parseTimestamp("2026-11-26T10:06:52.000+02:00")?.epochMillis).toBe(Date.UTC(2026, 10, 26, 8, 6, 52))
+  })
+
+  it("refuses what is not a timestamp", () => {
+    for (const text of ["", "yesterday", "2026-11-26", "2026-11-26T08:06:52", "2026-13-01 00:00:00",
+      "2026-02-30 00:00:00", "2026-11-26 24:00:00", "2026-11-26T08:06:52.1234567890Z"]) {
+      expect(Either.isLeft(decode(text))).toBe(true)
+    }
+  })
+})
+
+const jsonLeaf = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))
+const jsonObject = fc.dictionary(fc.string(), fc.oneof(jsonLeaf, fc.array(jsonLeaf), fc.dictionary(fc.string(), jsonLeaf)))
+const optional = <A>(arb: fc.Arbitrary<A>) => fc.option(arb, { nil: undefined }).map(Option.fromNullable)
+const timestamp = fc.integer({ min: 0, max: Date.UTC(2200, 0, 1) }).map((ms) => DateTime.unsafeMake(ms))
+
+const session = fc.record({
+  id: validId.map(SessionId.make),
+  projectId: validId.map(ProjectId.make),
+  status: fc.constantFrom(...SessionStatus.literals),
+  activity: optional(fc.constantFrom(...ActivityState.literals)),
+  branch: optional(fc.string()),
+  issueId: optional(fc.string()),
+  workspacePath: optional(fc.string()),
+  runtimeHandle: optional(
+    fc.record({ id: fc.string(), runtimeName: fc.string(), data: jsonObject }).map((h) => new RuntimeHandle(h))
+  ),
+  agentInfo: optional(fc.record({
+    summary: optional(fc.string()),
+    cost: optional(fc.record({
+      inputTokens: fc.nat(),
+      outputTokens: fc.nat(),
+      estimatedCostUsd: fc.double({ noNaN: true, noDefaultInfinity: true, min: 0, max: 1e6 })
+    }).map((c) => new AgentCost(c)))
+  }).map((info) => new AgentSessionInfo(info))),
+  agentName: optional(fc.string()),
+  prUrl: optional(fc.webUrl()),
+  prNumber: optional(fc.integer({ min: 1, max: 1_000_000 })),
+  tmuxName: optional(fc.string()),
+  configHash: fc.string(),
+  role: optional(fc.string()),
+  metadata: jsonObject,
+  createdAt: timestamp,
+  lastActivityAt: timestamp,
+  restoredAt: optional(timestamp),
+  archivedAt: optional(timestamp)
+}).map((fields) => new Session(fields))
+
+describe("Session", () => {
+  it("encodes to snake_case columns and decodes back to an equal value", () => {
+    const encode = Schema.encodeSync(Session)
+    const decode = Schema.decodeUnknownSync(Session)
+    fc.assert(fc.property(session, (value) => {
+      const row = encode(value)
+      expect(Object.keys(row)).toContain("project_id")
+      expect(typeof row.metadata).toBe("string")
+      const back = decode(JSON.parse(JSON.stringify(row)))
+      expect(back).toEqual(value)
+    }), { numRuns: 300 })
+  })
+
+  it("writes the JSON columns with the original implementation's snake_case keys", () => {
+    const row = Schema.encodeSync(Session)(new Session({
+      id: SessionId.make("s"),
+      projectId: ProjectId.make("p"),
+      status: "working",
+      activity: Option.none(),
+      branch: Option.none(),
+      issueId: Option.none(),
+      workspacePath: Option.none(),
+      runtimeHandle: Option.some(new RuntimeHandle({ id: "h", runtimeName: "tmux", data: {} })),
+      agentInfo: Option.some(new AgentSessionInfo({
+        summary: Option.none(),
+        cost: Option.some(new AgentCost({ inputTokens: 1, outputTokens: 2, estimatedCostUsd: 0.5 }))
+      })),
+      agentName: Option.none(),
+      prUrl: Option.none(),
+      prNumber: Option.none(),
+      tmuxName: Option.none(),
+      configHash: "c",
+      role: Option.none(),
+      metadata: {},
+      createdAt: DateTime.unsafeMake(0),
+      lastActivityAt: DateTime.unsafeMake(0),
+      restoredAt: Option.none(),
+      archivedAt: Option.none()
+    }))
+    expect(JSON.parse(String(row.runtime_handle))).toEqual({ id: "h", runtime_name: "tmux", data: {} })
+    expect(JSON.parse(String(row.agent_info))).toEqual({
+      summary: null,
+      cost: { input_tokens: 1, output_tokens: 2, estimated_cost_usd: 0.5 }
+    })
+    expect(row.created_at).toBe("1970-01-01T00:00:00.000Z")
+  })
+})
