@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
  *
  * @since 0.1.0
  */
-export const column = <S extends Schema.Schema.Any>(name: string, schema: S) =>
+export const column = <const K extends string, S extends Schema.Schema.Any>(name: K, schema: S) =>
   Schema.propertySignature(schema).pipe(Schema.fromKey(name))
 
 /**

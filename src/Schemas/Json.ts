@@ -7,7 +7,7 @@
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
-const key = <S extends Schema.Schema.Any>(name: string, schema: S) =>
+const key = <const K extends string, S extends Schema.Schema.Any>(name: K, schema: S) =>
   Schema.propertySignature(schema).pipe(Schema.fromKey(name))
 
 /**

@@ -1,0 +1,247 @@
+/**
+ * Per-session cost and CI metrics: the `session_metrics` table.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { Amount, column, columnName, Count } from "../Schemas/Column.js"
+import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
+import { ProjectId, SessionId } from "../Schemas/Ids.js"
+import { MetricsDelta, MetricsInsert, type MetricsTotals, SessionMetrics } from "../Schemas/SessionMetrics.js"
+import * as GroupCommit from "./GroupCommit.js"
+import {
+  childInsertFailure,
+  encoder,
+  isMissingParent,
+  queryFailure,
+  rowDecoder,
+  validator
+} from "./RepoSupport.js"
+
+/**
+ * Which sessions `totals` sums over.
+ *
+ * @since 0.1.0
+ */
+export interface MetricsTotalsFilter {
+  readonly projectId?: string | undefined
+}
+
+const MetricsTotalsFilterInput = Schema.Struct({ projectId: Schema.optional(ProjectId) })
+
+const TotalsRow = Schema.Struct({
+  sessions: Count,
+  tokensIn: column("tokens_in", Count),
+  tokensOut: column("tokens_out", Count),
+  costUsd: column("cost_usd", Amount),
+  ciRuns: column("ci_runs", Count),
+  ciFailures: column("ci_failures", Count),
+  reviewRounds: column("review_rounds", Count)
+})
+
+type MetricsRow = typeof SessionMetrics.Encoded
+
+/** @since 0.1.0 */
+export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/MetricsRepo", {
+  scoped: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const decode = rowDecoder(SessionMetrics, "session_metrics", "session_id")
+    const decodeTotals = rowDecoder(TotalsRow, "session_metrics totals", "sessions")
+    const encode = encoder(SessionMetrics, "session metrics")
+    const validateInsert = validator(MetricsInsert, "session metrics")
+    const validateSessionId = validator(SessionId, "session id")
+    const validateDelta = validator(MetricsDelta, "metrics delta")
+    const validateSeconds = validator(Count, "seconds")
+    const validateFilter = validator(MetricsTotalsFilterInput, "metrics filter")
+    const notFound = (sessionId: string) => new NotFound({ entity: "SessionMetrics", id: sessionId })
+    // The upserts below cannot hit a duplicate key: their only expected failure is a missing session.
+    const upsertFailure = (sessionId: string) => (error: SqlError): NotFound | DbError =>
+      isMissingParent(error) ? new NotFound({ entity: "Session", id: sessionId }) : queryFailure(error)
+
+    /** The row `fields` describe: counters not given are 0, times not given unset. */
+    const newMetrics = (fields: typeof MetricsInsert.Type, now: DateTime.Utc) =>
+      new SessionMetrics({
+        sessionId: fields.sessionId,
+        totalTokensIn: fields.totalTokensIn ?? 0,
+        totalTokensOut: fields.totalTokensOut ?? 0,
+        estimatedCostUsd: fields.estimatedCostUsd ?? 0,
+        ciRuns: fields.ciRuns ?? 0,
+        ciFailures: fields.ciFailures ?? 0,
+        reviewRounds: fields.reviewRounds ?? 0,
+        timeToFirstPrSecs: Option.fromNullable(fields.timeToFirstPrSecs),
+        timeToMergeSecs: Option.fromNullable(fields.timeToMergeSecs),
+        updatedAt: now
+      }, true)
+
+    const newRow = (fields: typeof MetricsInsert.Type): Effect.Effect<MetricsRow, DbError> =>
+      Effect.flatMap(DateTime.now, (now) => encode(newMetrics(fields, now)))
+
+    const insert = (input: MetricsInsert): Effect.Effect<SessionMetrics, AlreadyExists | NotFound | DbError> =>
+      Effect.gen(function*() {
+        const fields = yield* validateInsert(input)
+        const metrics = newMetrics(fields, yield* DateTime.now)
+        const row = yield* encode(metrics)
+        yield* sql`INSERT INTO session_metrics ${sql.insert(row)}`.pipe(
+          Effect.mapError(
+            childInsertFailure("SessionMetrics", metrics.sessionId, { entity: "Session", id: metrics.sessionId })
+          )
+        )
+        return metrics
+      }).pipe(Effect.withSpan("MetricsRepo.insert", { attributes: { "session.id": input.sessionId } }))
+
+    const find = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
+      validateSessionId(sessionId).pipe(
+        Effect.flatMap((id) =>
+          Effect.mapError(sql`SELECT * FROM session_metrics WHERE session_id = ${id}`, queryFailure)
+        ),
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0]))),
+        Effect.withSpan("MetricsRepo.find", { attributes: { "session.id": sessionId } })
+      )
+
+    const get = (sessionId: string): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+      find(sessionId).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(sessionId)), onSome: Effect.succeed })),
+        Effect.withSpan("MetricsRepo.get", { attributes: { "session.id": sessionId } })
+      )
+
+    /** Writes every counter and both times of `metrics`, stamping updatedAt. */
+    const update = (metrics: SessionMetrics): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+      Effect.gen(function*() {
+        const now = yield* DateTime.now
+        const { session_id, ...columns } = yield* encode(new SessionMetrics({ ...metrics, updatedAt: now }, true))
+        const rows = yield* Effect.mapError(
+          sql`UPDATE session_metrics SET ${sql.update(columns)} WHERE session_id = ${session_id} RETURNING *`,
+          queryFailure
+        )
+        if (rows.length === 0) return yield* notFound(metrics.sessionId)
+        return yield* decode.one(rows[0])
+      }).pipe(Effect.withSpan("MetricsRepo.update", { attributes: { "session.id": metrics.sessionId } }))
+
+    /** Inserts the row, or overwrites only the fields given (COALESCE keeps the stored value of the others). */
+    const upsert = (input: MetricsInsert): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+      Effect.gen(function*() {
+        const fields = yield* validateInsert(input)
+        const row = yield* newRow(fields)
+        const rows = yield* sql`INSERT INTO session_metrics ${sql.insert(row)}
+ON CONFLICT(session_id) DO UPDATE SET
+  total_tokens_in = COALESCE(${fields.totalTokensIn ?? null}, session_metrics.total_tokens_in),
+  total_tokens_out = COALESCE(${fields.totalTokensOut ?? null}, session_metrics.total_tokens_out),
+  estimated_cost_usd = COALESCE(${fields.estimatedCostUsd ?? null}, session_metrics.estimated_cost_usd),
+  ci_runs = COALESCE(${fields.ciRuns ?? null}, session_metrics.ci_runs),
+  ci_failures = COALESCE(${fields.ciFailures ?? null}, session_metrics.ci_failures),
+  review_rounds = COALESCE(${fields.reviewRounds ?? null}, session_metrics.review_rounds),
+  time_to_first_pr_secs = COALESCE(${fields.timeToFirstPrSecs ?? null}, session_metrics.time_to_first_pr_secs),
+  time_to_merge_secs = COALESCE(${fields.timeToMergeSecs ?? null}, session_metrics.time_to_merge_secs),
+  updated_at = excluded.updated_at
+RETURNING *`.pipe(Effect.mapError(upsertFailure(fields.sessionId)))
+        return yield* decode.one(rows[0])
+      }).pipe(Effect.withSpan("MetricsRepo.upsert", { attributes: { "session.id": input.sessionId } }))
+
+    // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
+    const addToCounters = (
+      { row, sessionId }: { readonly sessionId: SessionId; readonly row: MetricsRow }
+    ): Effect.Effect<unknown, NotFound | DbError> =>
+      sql`INSERT INTO session_metrics ${sql.insert(row)}
+ON CONFLICT(session_id) DO UPDATE SET
+  total_tokens_in = session_metrics.total_tokens_in + excluded.total_tokens_in,
+  total_tokens_out = session_metrics.total_tokens_out + excluded.total_tokens_out,
+  estimated_cost_usd = session_metrics.estimated_cost_usd + excluded.estimated_cost_usd,
+  ci_runs = session_metrics.ci_runs + excluded.ci_runs,
+  ci_failures = session_metrics.ci_failures + excluded.ci_failures,
+  review_rounds = session_metrics.review_rounds + excluded.review_rounds,
+  updated_at = excluded.updated_at
+RETURNING *`.pipe(
+        Effect.mapError(upsertFailure(sessionId)),
+        Effect.map((rows) => rows[0])
+      )
+
+    const submitCounters = yield* GroupCommit.make({ write: addToCounters })
+
+    /**
+     * Adds `delta` to the session's counters, creating its row when absent, and returns the
+     * row after the change. Concurrent calls share one transaction.
+     */
+    const record = (sessionId: string, delta: MetricsDelta): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+      Effect.gen(function*() {
+        const id = yield* validateSessionId(sessionId)
+        const add = yield* validateDelta(delta)
+        const row = yield* newRow({
+          sessionId: id,
+          totalTokensIn: add.tokensIn,
+          totalTokensOut: add.tokensOut,
+          estimatedCostUsd: add.costUsd,
+          ciRuns: add.ciRuns,
+          ciFailures: add.ciFailures,
+          reviewRounds: add.reviewRounds
+        })
+        return yield* Effect.flatMap(submitCounters({ sessionId: id, row }), decode.one)
+      }).pipe(Effect.withSpan("MetricsRepo.record", { attributes: { "session.id": sessionId } }))
+
+    /** Sets a time column unless it is set already (the first value wins), creating the row when absent. */
+    const setOnce = (field: "timeToFirstPrSecs" | "timeToMergeSecs", sessionId: string, seconds: number) =>
+      Effect.gen(function*() {
+        const id = yield* validateSessionId(sessionId)
+        const row = yield* newRow({ sessionId: id, [field]: yield* validateSeconds(seconds) })
+        const time = sql(columnName(field))
+        const rows = yield* sql`INSERT INTO session_metrics ${sql.insert(row)}
+ON CONFLICT(session_id) DO UPDATE SET
+  ${time} = COALESCE(session_metrics.${time}, excluded.${time}),
+  updated_at = CASE WHEN session_metrics.${time} IS NULL THEN excluded.updated_at ELSE session_metrics.updated_at END
+RETURNING *`.pipe(Effect.mapError(upsertFailure(id)))
+        return yield* decode.one(rows[0])
+      })
+
+    const setTimeToFirstPr = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+      setOnce("timeToFirstPrSecs", sessionId, seconds).pipe(
+        Effect.withSpan("MetricsRepo.setTimeToFirstPr", { attributes: { "session.id": sessionId } })
+      )
+
+    const setTimeToMerge = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+      setOnce("timeToMergeSecs", sessionId, seconds).pipe(
+        Effect.withSpan("MetricsRepo.setTimeToMerge", { attributes: { "session.id": sessionId } })
+      )
+
+    /**
+     * Sums the metrics of the matching sessions (all, or one project's). `sessions` counts the
+     * metrics rows summed: a session that never recorded metrics adds nothing and is not counted.
+     */
+    const totals = (filter: MetricsTotalsFilter = {}): Effect.Effect<MetricsTotals, DbError> =>
+      validateFilter(filter).pipe(
+        Effect.flatMap(({ projectId }) => {
+          const where = projectId === undefined ? sql`` : sql`WHERE s.project_id = ${projectId}`
+          return Effect.mapError(
+            sql`SELECT
+  COUNT(*) AS sessions,
+  COALESCE(SUM(m.total_tokens_in), 0) AS tokens_in,
+  COALESCE(SUM(m.total_tokens_out), 0) AS tokens_out,
+  COALESCE(SUM(m.estimated_cost_usd), 0) AS cost_usd,
+  COALESCE(SUM(m.ci_runs), 0) AS ci_runs,
+  COALESCE(SUM(m.ci_failures), 0) AS ci_failures,
+  COALESCE(SUM(m.review_rounds), 0) AS review_rounds
+FROM session_metrics m JOIN sessions s ON s.id = m.session_id
+${where}`,
+            queryFailure
+          )
+        }),
+        Effect.flatMap((rows) => decodeTotals.one(rows[0])),
+        Effect.withSpan("MetricsRepo.totals", { attributes: { "project.id": filter.projectId } })
+      )
+
+    return {
+      insert,
+      get,
+      find,
+      update,
+      upsert,
+      record,
+      setTimeToFirstPr,
+      setTimeToMerge,
+      totals
+    } as const
+  })
+}) {}

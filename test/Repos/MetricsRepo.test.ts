@@ -1,0 +1,376 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import * as Tracer from "effect/Tracer"
+import * as Database from "../../src/Database.js"
+import { MetricsRepo } from "../../src/Repos/MetricsRepo.js"
+import { SessionsRepo } from "../../src/Repos/SessionsRepo.js"
+import { SessionMetrics } from "../../src/Schemas/SessionMetrics.js"
+
+const TestLayer = Layer.mergeAll(SessionsRepo.Default, MetricsRepo.Default).pipe(
+  Layer.provideMerge(Database.layerMemory)
+)
+
+const start = Date.parse("2026-11-26T08:06:52.123Z")
+const iso = DateTime.formatIso
+
+const createSessions = (projectId: string, ...ids: ReadonlyArray<string>) =>
+  Effect.flatMap(SessionsRepo, (sessions) =>
+    Effect.forEach(ids, (id) => sessions.insert({ id, projectId, configHash: "hash" }), { discard: true }))
+
+const zeroCounters = {
+  totalTokensIn: 0,
+  totalTokensOut: 0,
+  estimatedCostUsd: 0,
+  ciRuns: 0,
+  ciFailures: 0,
+  reviewRounds: 0
+}
+
+describe("MetricsRepo", () => {
+  it.effect("insert creates the row with zero counters; unknown session is NotFound, a repeat AlreadyExists", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      const metrics = yield* MetricsRepo
+      const sql = yield* SqlClient.SqlClient
+      const orphan = yield* Effect.flip(metrics.insert({ sessionId: "ghost" }))
+      expect(orphan).toMatchObject({ _tag: "NotFound", entity: "Session", id: "ghost" })
+
+      yield* createSessions("p", "s1")
+      const inserted = yield* metrics.insert({ sessionId: "s1", totalTokensIn: 7 })
+      expect(inserted).toMatchObject({ ...zeroCounters, totalTokensIn: 7 })
+      expect(inserted.timeToFirstPrSecs).toEqual(Option.none())
+      expect(inserted.timeToMergeSecs).toEqual(Option.none())
+      expect(iso(inserted.updatedAt)).toBe("2026-11-26T08:06:52.123Z")
+      expect(yield* metrics.get("s1")).toEqual(inserted)
+      const [row] = yield* sql`SELECT updated_at FROM session_metrics`
+      expect(row).toEqual({ updated_at: "2026-11-26T08:06:52.123Z" })
+
+      const duplicate = yield* Effect.flip(metrics.insert({ sessionId: "s1", totalTokensIn: 99 }))
+      expect(duplicate).toMatchObject({ _tag: "AlreadyExists", entity: "SessionMetrics", id: "s1" })
+      expect((yield* metrics.get("s1")).totalTokensIn).toBe(7)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("find is none and get NotFound for a session without metrics; invalid ids are InvalidInput", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1")
+      expect(yield* metrics.find("s1")).toEqual(Option.none())
+      const error = yield* Effect.flip(metrics.get("s1"))
+      expect(error).toMatchObject({ _tag: "NotFound", entity: "SessionMetrics", id: "s1" })
+      expect(yield* Effect.flip(metrics.find("s 1"))).toMatchObject({ _tag: "DbError", reason: "InvalidInput" })
+      const inserted = yield* metrics.insert({ sessionId: "s1" })
+      expect(yield* metrics.find("s1")).toEqual(Option.some(inserted))
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("update writes every counter and stamps updatedAt; NotFound when absent, InvalidInput when invalid", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1", "s2")
+      const inserted = yield* metrics.insert({ sessionId: "s1" })
+      yield* TestClock.adjust("1 minute")
+      const changed = new SessionMetrics({
+        ...inserted,
+        totalTokensIn: 1,
+        totalTokensOut: 2,
+        estimatedCostUsd: 3.5,
+        ciRuns: 4,
+        ciFailures: 5,
+        reviewRounds: 6,
+        timeToFirstPrSecs: Option.some(7),
+        timeToMergeSecs: Option.some(8)
+      })
+      const updated = yield* metrics.update(changed)
+      expect(updated).toEqual(new SessionMetrics({ ...changed, updatedAt: DateTime.unsafeMake(start + 60_000) }))
+      expect(yield* metrics.get("s1")).toEqual(updated)
+
+      const absent = yield* Effect.flip(metrics.update(new SessionMetrics({ ...changed, sessionId: "s2" as never })))
+      expect(absent).toMatchObject({ _tag: "NotFound", entity: "SessionMetrics", id: "s2" })
+      expect(yield* metrics.find("s2")).toEqual(Option.none())
+
+      const negative = yield* Effect.flip(metrics.update(new SessionMetrics({ ...changed, ciRuns: -1 }, true)))
+      expect(negative).toMatchObject({ _tag: "DbError", reason: "InvalidInput" })
+      expect(yield* metrics.get("s1")).toEqual(updated)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("upsert inserts, then overwrites only the fields given; unknown session is NotFound", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1")
+      const created = yield* metrics.upsert({ sessionId: "s1", totalTokensIn: 10, ciRuns: 2, timeToFirstPrSecs: 30 })
+      expect(created).toMatchObject({ ...zeroCounters, totalTokensIn: 10, ciRuns: 2 })
+      expect(created.timeToFirstPrSecs).toEqual(Option.some(30))
+
+      yield* TestClock.adjust("1 second")
+      const overwritten = yield* metrics.upsert({ sessionId: "s1", totalTokensIn: 3, estimatedCostUsd: 1.5 })
+      expect(overwritten).toMatchObject({ ...zeroCounters, totalTokensIn: 3, estimatedCostUsd: 1.5, ciRuns: 2 })
+      expect(overwritten.timeToFirstPrSecs).toEqual(Option.some(30))
+      expect(iso(overwritten.updatedAt)).toBe("2026-11-26T08:06:53.123Z")
+      expect(yield* metrics.get("s1")).toEqual(overwritten)
+
+      const orphan = yield* Effect.flip(metrics.upsert({ sessionId: "ghost", totalTokensIn: 1 }))
+      expect(orphan).toMatchObject({ _tag: "NotFound", entity: "Session", id: "ghost" })
+      const invalid = yield* Effect.flip(metrics.upsert({ sessionId: "s1", totalTokensIn: -3 }))
+      expect(invalid).toMatchObject({ _tag: "DbError", reason: "InvalidInput" })
+      expect((yield* metrics.get("s1")).totalTokensIn).toBe(3)
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("record creates the row, then adds to it and stamps updatedAt", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1")
+      const first = yield* metrics.record("s1", { tokensIn: 100, costUsd: 0.25 })
+      expect(first).toMatchObject({ ...zeroCounters, totalTokensIn: 100, estimatedCostUsd: 0.25 })
+      expect(iso(first.updatedAt)).toBe("2026-11-26T08:06:52.123Z")
+
+      yield* TestClock.adjust("5 seconds")
+      const second = yield* metrics.record("s1", {
+        tokensIn: 1,
+        tokensOut: 50,
+        costUsd: 0.5,
+        ciRuns: 2,
+        ciFailures: 1,
+        reviewRounds: 3
+      })
+      expect(second).toMatchObject({
+        totalTokensIn: 101,
+        totalTokensOut: 50,
+        estimatedCostUsd: 0.75,
+        ciRuns: 2,
+        ciFailures: 1,
+        reviewRounds: 3
+      })
+      expect(iso(second.updatedAt)).toBe("2026-11-26T08:06:57.123Z")
+      expect(yield* metrics.get("s1")).toEqual(second)
+      expect(yield* metrics.record("s1", {})).toMatchObject({ totalTokensIn: 101, estimatedCostUsd: 0.75 })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("500 concurrent record calls on 3 sessions lose nothing", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      const ids = ["s0", "s1", "s2"]
+      yield* createSessions("p", ...ids)
+      const calls = Array.from({ length: 500 }, (_, i) => ({
+        sessionId: ids[i % 3]!,
+        delta: {
+          tokensIn: i,
+          tokensOut: 2 * i + 1,
+          costUsd: 0.25 * (i % 4),
+          ciRuns: 1,
+          ciFailures: i % 2,
+          reviewRounds: i % 5 === 0 ? 1 : 0
+        }
+      }))
+      yield* Effect.forEach(calls, ({ delta, sessionId }) => metrics.record(sessionId, delta), {
+        concurrency: 64,
+        discard: true
+      })
+      for (const id of ids) {
+        const mine = calls.filter((call) => call.sessionId === id).map((call) => call.delta)
+        const sum = (pick: (delta: (typeof mine)[number]) => number) => mine.reduce((n, d) => n + pick(d), 0)
+        expect(yield* metrics.get(id)).toMatchObject({
+          totalTokensIn: sum((d) => d.tokensIn),
+          totalTokensOut: sum((d) => d.tokensOut),
+          estimatedCostUsd: sum((d) => d.costUsd),
+          ciRuns: mine.length,
+          ciFailures: sum((d) => d.ciFailures),
+          reviewRounds: sum((d) => d.reviewRounds)
+        })
+      }
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("concurrent record calls share transactions, each traced as MetricsRepo.record", () =>
+    Effect.gen(function*() {
+      const spans: Array<Tracer.Span> = []
+      const base = yield* Effect.tracer
+      const recording = Tracer.make({
+        span: (name, ...rest) => {
+          const span = base.span(name, ...rest)
+          spans.push(span)
+          return span
+        },
+        context: base.context
+      })
+      yield* Effect.gen(function*() {
+        const metrics = yield* MetricsRepo
+        yield* createSessions("p", "s1")
+        // The migrations ran in transactions of their own: count only what the records start.
+        spans.length = 0
+        yield* Effect.forEach(Array.from({ length: 100 }), () => metrics.record("s1", { tokensIn: 1 }), {
+          concurrency: "unbounded",
+          discard: true
+        })
+        expect((yield* metrics.get("s1")).totalTokensIn).toBe(100)
+      }).pipe(
+        Effect.provide(TestLayer),
+        // Set before the layer starts the writer fiber, so the batches' transactions are recorded too.
+        Effect.withTracer(recording)
+      )
+      const transactions = spans.filter((span) => span.name === "sql.transaction").length
+      expect(transactions).toBeGreaterThan(0)
+      expect(transactions).toBeLessThan(10)
+      const records = spans.filter((span) => span.name === "MetricsRepo.record")
+      expect(records).toHaveLength(100)
+      expect(records.every((span) => span.attributes.get("session.id") === "s1")).toBe(true)
+    }))
+
+  it.effect("record refuses negative or fractional counts, NaN and infinite amounts before any SQL", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1")
+      const invalid = [
+        { tokensIn: -1 },
+        { tokensOut: 1.5 },
+        { ciRuns: -2 },
+        { costUsd: Number.NaN },
+        { costUsd: Number.POSITIVE_INFINITY },
+        { costUsd: -0.25 }
+      ]
+      for (const delta of invalid) {
+        const error = yield* Effect.flip(metrics.record("s1", delta))
+        expect(error).toMatchObject({ _tag: "DbError", reason: "InvalidInput" })
+        // The message names the field the caller passed, not the column it would add to.
+        expect(error.message).toContain(`metrics delta ${Object.keys(delta)[0]}`)
+      }
+      // Validation comes first: an unknown session with an invalid delta is InvalidInput, not NotFound.
+      expect(yield* Effect.flip(metrics.record("ghost", { tokensIn: -1 }))).toMatchObject({ reason: "InvalidInput" })
+      expect(yield* Effect.flip(metrics.record("s 1", { tokensIn: 1 }))).toMatchObject({ reason: "InvalidInput" })
+      expect(yield* metrics.find("s1")).toEqual(Option.none())
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("record for an unknown session is NotFound, and in a concurrent batch fails only that caller", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1")
+      const alone = yield* Effect.flip(metrics.record("ghost", { tokensIn: 1 }))
+      expect(alone).toMatchObject({ _tag: "NotFound", entity: "Session", id: "ghost" })
+
+      const targets = Array.from({ length: 40 }, (_, i) => i === 17 ? "ghost" : "s1")
+      const results = yield* Effect.forEach(
+        targets,
+        (id) => Effect.either(metrics.record(id, { tokensIn: 1, costUsd: 0.5 })),
+        { concurrency: "unbounded" }
+      )
+      const failures = results.filter(Either.isLeft).map((result) => result.left)
+      expect(failures).toHaveLength(1)
+      expect(failures[0]).toMatchObject({ _tag: "NotFound", entity: "Session", id: "ghost" })
+      expect(Either.isLeft(results[17]!)).toBe(true)
+      expect(yield* metrics.get("s1")).toMatchObject({ totalTokensIn: 39, estimatedCostUsd: 19.5 })
+      expect(yield* metrics.find("ghost")).toEqual(Option.none())
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("setTimeToFirstPr and setTimeToMerge set once, keep the first value, and create the row when absent", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(start)
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1", "s2")
+      const created = yield* metrics.setTimeToFirstPr("s1", 120)
+      expect(created).toMatchObject(zeroCounters)
+      expect(created.timeToFirstPrSecs).toEqual(Option.some(120))
+      expect(created.timeToMergeSecs).toEqual(Option.none())
+
+      yield* TestClock.adjust("1 minute")
+      const kept = yield* metrics.setTimeToFirstPr("s1", 300)
+      expect(kept.timeToFirstPrSecs).toEqual(Option.some(120))
+      expect(iso(kept.updatedAt)).toBe("2026-11-26T08:06:52.123Z")
+
+      const merged = yield* metrics.setTimeToMerge("s1", 3600)
+      expect(merged.timeToMergeSecs).toEqual(Option.some(3600))
+      expect(merged.timeToFirstPrSecs).toEqual(Option.some(120))
+      expect(iso(merged.updatedAt)).toBe("2026-11-26T08:07:52.123Z")
+      expect((yield* metrics.setTimeToMerge("s1", 1)).timeToMergeSecs).toEqual(Option.some(3600))
+
+      yield* metrics.record("s2", { tokensIn: 5 })
+      const afterRecord = yield* metrics.setTimeToMerge("s2", 0)
+      expect(afterRecord).toMatchObject({ totalTokensIn: 5 })
+      expect(afterRecord.timeToMergeSecs).toEqual(Option.some(0))
+      expect(afterRecord.timeToFirstPrSecs).toEqual(Option.none())
+
+      for (const seconds of [-1, 1.5, Number.NaN]) {
+        expect(yield* Effect.flip(metrics.setTimeToFirstPr("s2", seconds))).toMatchObject({ reason: "InvalidInput" })
+        expect(yield* Effect.flip(metrics.setTimeToMerge("s2", seconds))).toMatchObject({ reason: "InvalidInput" })
+      }
+      expect((yield* metrics.get("s2")).timeToFirstPrSecs).toEqual(Option.none())
+      const orphan = yield* Effect.flip(metrics.setTimeToFirstPr("ghost", 1))
+      expect(orphan).toMatchObject({ _tag: "NotFound", entity: "Session", id: "ghost" })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("totals sums over all sessions or one project's, and is all zeros when nothing matches", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      yield* createSessions("alpha", "a1", "a2", "a3")
+      yield* createSessions("beta", "b1")
+      yield* metrics.record("a1", { tokensIn: 10, tokensOut: 1, costUsd: 0.25, ciRuns: 2, ciFailures: 1 })
+      yield* metrics.record("a2", { tokensIn: 20, tokensOut: 2, costUsd: 0.5, reviewRounds: 3 })
+      yield* metrics.record("b1", { tokensIn: 400, tokensOut: 4, costUsd: 4, ciRuns: 1 })
+
+      expect(yield* metrics.totals()).toEqual({
+        sessions: 3,
+        tokensIn: 430,
+        tokensOut: 7,
+        costUsd: 4.75,
+        ciRuns: 3,
+        ciFailures: 1,
+        reviewRounds: 3
+      })
+      // a3 has no metrics row: it adds nothing and is not counted.
+      expect(yield* metrics.totals({ projectId: "alpha" })).toEqual({
+        sessions: 2,
+        tokensIn: 30,
+        tokensOut: 3,
+        costUsd: 0.75,
+        ciRuns: 2,
+        ciFailures: 1,
+        reviewRounds: 3
+      })
+      expect(yield* metrics.totals({ projectId: "nobody" })).toEqual({
+        sessions: 0,
+        tokensIn: 0,
+        tokensOut: 0,
+        costUsd: 0,
+        ciRuns: 0,
+        ciFailures: 0,
+        reviewRounds: 0
+      })
+      expect(yield* Effect.flip(metrics.totals({ projectId: "no body" }))).toMatchObject({ reason: "InvalidInput" })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("a session's metrics are deleted with the session", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      const sessions = yield* SessionsRepo
+      yield* createSessions("p", "s1", "s2")
+      yield* metrics.record("s1", { tokensIn: 1 })
+      yield* metrics.record("s2", { tokensIn: 2 })
+      yield* sessions.delete("s1")
+      expect(yield* metrics.find("s1")).toEqual(Option.none())
+      expect(yield* metrics.totals()).toMatchObject({ sessions: 1, tokensIn: 2 })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("record inside a Database.transaction that then fails leaves nothing", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1", "s2")
+      yield* metrics.record("s1", { tokensIn: 5 })
+      const failure = yield* Database.transaction(
+        Effect.gen(function*() {
+          const inside = yield* metrics.record("s1", { tokensIn: 10, costUsd: 1 })
+          expect(inside.totalTokensIn).toBe(15)
+          yield* metrics.record("s2", { tokensIn: 1 })
+          yield* metrics.setTimeToFirstPr("s2", 60)
+          return yield* Effect.fail("boom" as const)
+        })
+      ).pipe(Effect.flip)
+      expect(failure).toBe("boom")
+      expect(yield* metrics.get("s1")).toMatchObject({ totalTokensIn: 5, estimatedCostUsd: 0 })
+      expect(yield* metrics.find("s2")).toEqual(Option.none())
+    }).pipe(Effect.provide(TestLayer)))
+})
