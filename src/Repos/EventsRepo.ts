@@ -1,0 +1,292 @@
+/**
+ * The event log: the `events` table.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
+import * as Chunk from "effect/Chunk"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
+import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
+import { EventInsert, OrchestratorEvent } from "../Schemas/Event.js"
+import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
+import * as GroupCommit from "./GroupCommit.js"
+import { childInsertFailure, encoder, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
+
+/**
+ * Which events a list returns, newest first.
+ *
+ * - `limit`: at most this many (a positive integer); without it, every matching event.
+ * - `before`: an event id; only events strictly older than it in the list order
+ *   (timestamp, then insertion order), so passing the last event of a page gives the next page.
+ * - `minPriority`: only events at or above this priority.
+ * - `since`: only events stamped at or after this instant (inclusive).
+ * - `until`: only events stamped before this instant (exclusive).
+ *
+ * @since 0.1.0
+ */
+export interface EventListOptions {
+  readonly limit?: number | undefined
+  readonly before?: string | undefined
+  readonly minPriority?: EventPriority | undefined
+  readonly since?: DateTime.Utc | undefined
+  readonly until?: DateTime.Utc | undefined
+}
+
+/**
+ * How `streamBySession` pages: `pageSize` events per query (default 1,000).
+ *
+ * @since 0.1.0
+ */
+export interface EventStreamOptions {
+  readonly pageSize?: number | undefined
+}
+
+const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer" }))
+
+const EventListOptionsInput = Schema.Struct({
+  limit: Schema.optional(PositiveInt),
+  before: Schema.optional(EventId),
+  minPriority: Schema.optional(EventPriority),
+  since: Schema.optional(Schema.DateTimeUtcFromSelf),
+  until: Schema.optional(Schema.DateTimeUtcFromSelf)
+})
+const EventStreamOptionsInput = Schema.Struct({ pageSize: Schema.optional(PositiveInt) })
+
+// 8 columns × 500 rows = 4,000 bound parameters a statement, far below SQLite's limit of 32,766.
+const rowsPerStatement = 500
+const defaultPageSize = 1_000
+
+const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+  const chunks: Array<ReadonlyArray<A>> = []
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size))
+  return chunks
+}
+
+const firstDuplicate = (ids: ReadonlyArray<string>): string | undefined => {
+  const seen = new Set<string>()
+  for (const id of ids) {
+    if (seen.has(id)) return id
+    seen.add(id)
+  }
+  return undefined
+}
+
+/** @since 0.1.0 */
+export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRepo", {
+  scoped: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const decode = rowDecoder(OrchestratorEvent, "events", "id")
+    const encode = encoder(OrchestratorEvent, "event")
+    const validateInsert = validator(EventInsert, "event")
+    const validateId = validator(EventId, "event id")
+    const validateSessionId = validator(SessionId, "session id")
+    const validateProjectId = validator(ProjectId, "project id")
+    const validateType = validator(EventType, "event type")
+    const validateOptions = validator(EventListOptionsInput, "event list options")
+    const validateStreamOptions = validator(EventStreamOptionsInput, "event stream options")
+    const validateLimit = validator(PositiveInt, "limit")
+    const validateCutoff = validator(Schema.DateTimeUtcFromSelf, "cutoff")
+    const notFound = (id: string) => new NotFound({ entity: "Event", id })
+    // SQLite's rowid is the insertion order; elsewhere the unique id at least keeps the order total.
+    const insertionOrder = sql.onDialectOrElse({
+      sqlite: () => sql.literal("rowid"),
+      orElse: () => sql.literal("id")
+    })
+    const newestFirst = sql`ORDER BY timestamp DESC, ${insertionOrder} DESC`
+
+    /** Validates an input, fills in the defaults and encodes the row, all before any SQL. */
+    const prepare = (input: EventInsert) =>
+      Effect.gen(function*() {
+        const fields = yield* validateInsert(input)
+        const now = yield* DateTime.now
+        const event = new OrchestratorEvent({
+          id: fields.id ?? makeEventId(),
+          eventType: fields.eventType,
+          priority: fields.priority ?? "info",
+          sessionId: fields.sessionId,
+          projectId: fields.projectId,
+          timestamp: fields.timestamp ?? now,
+          message: fields.message,
+          // A JSON `null` is a value to store, not a missing one.
+          data: fields.data === undefined ? {} : fields.data
+        }, true)
+        return { event, row: yield* encode(event) }
+      })
+
+    const submit = yield* GroupCommit.make({
+      write: ({ event, row }: Effect.Effect.Success<ReturnType<typeof prepare>>) =>
+        sql`INSERT INTO events ${sql.insert(row)}`.pipe(
+          Effect.mapError(childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })),
+          Effect.as(event)
+        )
+    })
+
+    const insert = (input: EventInsert): Effect.Effect<OrchestratorEvent, NotFound | AlreadyExists | DbError> =>
+      prepare(input).pipe(
+        Effect.flatMap(submit),
+        Effect.tap((event) => Effect.annotateCurrentSpan("event.id", event.id)),
+        Effect.withSpan("EventsRepo.insert", {
+          attributes: { "session.id": input.sessionId, "project.id": input.projectId }
+        })
+      )
+
+    /** The ids among `ids` that have a row in `table`, looked up a chunk at a time. */
+    const existingIds = (table: "sessions" | "events", ids: ReadonlyArray<string>) =>
+      Effect.forEach(
+        chunksOf(ids, rowsPerStatement),
+        (chunk) => sql<{ readonly id: string }>`SELECT id FROM ${sql(table)} WHERE id IN ${sql.in(chunk)}`
+      ).pipe(Effect.map((pages) => new Set(pages.flatMap((rows) => rows.map((row) => row.id)))))
+
+    const insertMany = (
+      inputs: ReadonlyArray<EventInsert>
+    ): Effect.Effect<number, NotFound | AlreadyExists | DbError> =>
+      Effect.gen(function*() {
+        const prepared = yield* Effect.forEach(inputs, (input, index) =>
+          Effect.mapError(prepare(input), (error) =>
+            new DbError({ reason: error.reason, message: `events[${index}]: ${error.message}`, cause: error.cause })))
+        if (prepared.length === 0) return 0
+        const duplicate = firstDuplicate(prepared.map(({ event }) => event.id))
+        if (duplicate !== undefined) return yield* new AlreadyExists({ entity: "Event", id: duplicate })
+        // Checked inside the transaction (which holds the write lock) so each failure names its row.
+        const writeAll = Effect.gen(function*() {
+          const sessionIds = Array.from(new Set(prepared.map(({ event }) => event.sessionId)))
+          const sessions = yield* existingIds("sessions", sessionIds)
+          const missing = sessionIds.find((id) => !sessions.has(id))
+          if (missing !== undefined) return yield* new NotFound({ entity: "Session", id: missing })
+          const givenIds = prepared.flatMap(({ event }, index) => inputs[index]!.id === undefined ? [] : [event.id])
+          const [taken] = yield* existingIds("events", givenIds)
+          if (taken !== undefined) return yield* new AlreadyExists({ entity: "Event", id: taken })
+          for (const chunk of chunksOf(prepared.map(({ row }) => row), rowsPerStatement)) {
+            yield* sql`INSERT INTO events ${sql.insert(chunk)}`
+          }
+          return prepared.length
+        })
+        return yield* sql.withTransaction(writeAll).pipe(
+          Effect.catchTag("SqlError", (error) => Effect.fail(queryFailure(error)))
+        )
+      }).pipe(Effect.withSpan("EventsRepo.insertMany", { attributes: { "events.count": inputs.length } }))
+
+    const find = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
+      validateId(id).pipe(
+        Effect.flatMap((id) => Effect.mapError(sql`SELECT * FROM events WHERE id = ${id}`, queryFailure)),
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0]))),
+        Effect.withSpan("EventsRepo.find", { attributes: { "event.id": id } })
+      )
+
+    const get = (id: string): Effect.Effect<OrchestratorEvent, NotFound | DbError> =>
+      find(id).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
+        Effect.withSpan("EventsRepo.get", { attributes: { "event.id": id } })
+      )
+
+    const select = (
+      conditions: ReadonlyArray<Statement.Fragment>,
+      limit: number | undefined
+    ): Effect.Effect<Array<OrchestratorEvent>, DbError> => {
+      const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
+      const bounded = limit === undefined ? sql`` : sql`LIMIT ${limit}`
+      return sql`SELECT * FROM events ${where} ${newestFirst} ${bounded}`.pipe(
+        Effect.mapError(queryFailure),
+        Effect.flatMap(decode.all)
+      )
+    }
+
+    /** The events matching `filter` and `options`, newest first. */
+    const list = (
+      filter: ReadonlyArray<Statement.Fragment>,
+      options: EventListOptions
+    ): Effect.Effect<Array<OrchestratorEvent>, NotFound | DbError> =>
+      Effect.gen(function*() {
+        const { before, limit, minPriority, since, until } = yield* validateOptions(options)
+        const events = yield* select([
+          ...filter,
+          ...(minPriority === undefined ? [] : [sql`priority IN ${sql.in(EventPriorities.atLeast(minPriority))}`]),
+          ...(since === undefined ? [] : [sql`timestamp >= ${DateTime.formatIso(since)}`]),
+          ...(until === undefined ? [] : [sql`timestamp < ${DateTime.formatIso(until)}`]),
+          ...(before === undefined ? [] : [
+            sql`(timestamp, ${insertionOrder}) < (SELECT timestamp, ${insertionOrder} FROM events WHERE id = ${before})`
+          ])
+        ], limit)
+        // An unknown cursor matches nothing: tell it apart from the end of the list.
+        if (events.length === 0 && before !== undefined) yield* get(before)
+        return events
+      })
+
+    const listBySession = (
+      sessionId: string,
+      options: EventListOptions = {}
+    ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
+      validateSessionId(sessionId).pipe(
+        Effect.flatMap((id) => list([sql`session_id = ${id}`], options)),
+        Effect.withSpan("EventsRepo.listBySession", { attributes: { "session.id": sessionId } })
+      )
+
+    const listByProject = (
+      projectId: string,
+      options: EventListOptions = {}
+    ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
+      validateProjectId(projectId).pipe(
+        Effect.flatMap((id) => list([sql`project_id = ${id}`], options)),
+        Effect.withSpan("EventsRepo.listByProject", { attributes: { "project.id": projectId } })
+      )
+
+    const listByType = (
+      eventType: EventType,
+      options: EventListOptions = {}
+    ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
+      validateType(eventType).pipe(
+        Effect.flatMap((type) => list([sql`event_type = ${type}`], options)),
+        Effect.withSpan("EventsRepo.listByType", { attributes: { "event.type": eventType } })
+      )
+
+    const listRecent = (limit: number): Effect.Effect<ReadonlyArray<OrchestratorEvent>, DbError> =>
+      validateLimit(limit).pipe(
+        Effect.flatMap((limit) => select([], limit)),
+        Effect.withSpan("EventsRepo.listRecent", { attributes: { "events.limit": limit } })
+      )
+
+    const deleteOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
+      validateCutoff(cutoff).pipe(
+        Effect.flatMap((cutoff) =>
+          Effect.mapError(
+            sql`DELETE FROM events WHERE timestamp < ${DateTime.formatIso(cutoff)} RETURNING id`,
+            queryFailure
+          )
+        ),
+        Effect.map((rows) => rows.length),
+        Effect.withSpan("EventsRepo.deleteOlderThan")
+      )
+
+    const streamBySession = (
+      sessionId: string,
+      options: EventStreamOptions = {}
+    ): Stream.Stream<OrchestratorEvent, NotFound | DbError> =>
+      Stream.unwrap(Effect.map(validateStreamOptions(options), ({ pageSize = defaultPageSize }) =>
+        Stream.paginateChunkEffect(undefined as string | undefined, (before) =>
+          Effect.map(listBySession(sessionId, { limit: pageSize, before }), (page) =>
+            [
+              Chunk.unsafeFromArray(page),
+              page.length < pageSize ? Option.none() : Option.some(page[page.length - 1]!.id)
+            ] as const))
+      )).pipe(Stream.withSpan("EventsRepo.streamBySession", { attributes: { "session.id": sessionId } }))
+
+    return {
+      insert,
+      insertMany,
+      get,
+      find,
+      listBySession,
+      listByProject,
+      listByType,
+      listRecent,
+      deleteOlderThan,
+      streamBySession
+    } as const
+  })
+}) {}
