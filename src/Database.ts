@@ -14,11 +14,20 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Sqlite from "./Connection/Sqlite.js"
+import { StatementRunner } from "./Connection/StatementRunner.js"
 import { migrate } from "./Migrations/index.js"
 import { DbError } from "./Schemas/Errors.js"
 
 /** @since 0.1.0 */
 export type Synchronous = Sqlite.Synchronous
+
+/**
+ * What the database layer provides: the `SqlClient` (also as `SqliteClient`) and the
+ * statement runner the repositories use.
+ *
+ * @since 0.1.0
+ */
+export type DatabaseServices = SqlClient.SqlClient | SqliteClient | StatementRunner
 
 /** @since 0.1.0 */
 export interface DatabaseOptions {
@@ -69,13 +78,16 @@ const busyTimeoutMs = 10_000
 const makeClient = (options: DatabaseOptions) =>
   Effect.gen(function*() {
     const target = yield* parseUrl(options.url)
-    const client = yield* Sqlite.make({
+    const { client, runner } = yield* Sqlite.make({
       filename: target._tag === "SqliteMemory" ? ":memory:" : target.filename,
       synchronous: options.synchronous ?? "normal",
       busyTimeoutMs
     })
     yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
-    return Context.make(SqliteClient, client).pipe(Context.add(SqlClient.SqlClient, client))
+    return Context.make(SqliteClient, client).pipe(
+      Context.add(SqlClient.SqlClient, client),
+      Context.add(StatementRunner, runner)
+    )
   })
 
 /**
@@ -84,7 +96,7 @@ const makeClient = (options: DatabaseOptions) =>
  *
  * @since 0.1.0
  */
-export const layer = (options: DatabaseOptions): Layer.Layer<SqlClient.SqlClient | SqliteClient, DbError> =>
+export const layer = (options: DatabaseOptions): Layer.Layer<DatabaseServices, DbError> =>
   Layer.scopedContext(makeClient(options)).pipe(Layer.provide(Reactivity.layer))
 
 /**
@@ -93,7 +105,7 @@ export const layer = (options: DatabaseOptions): Layer.Layer<SqlClient.SqlClient
  *
  * @since 0.1.0
  */
-export const layerConfig: Layer.Layer<SqlClient.SqlClient | SqliteClient, DbError> = Layer.unwrapEffect(
+export const layerConfig: Layer.Layer<DatabaseServices, DbError> = Layer.unwrapEffect(
   Effect.map(
     Config.all({
       url: Config.withDefault(Config.string("DATABASE_URL"), defaultUrl),
@@ -112,7 +124,7 @@ export const layerConfig: Layer.Layer<SqlClient.SqlClient | SqliteClient, DbErro
  *
  * @since 0.1.0
  */
-export const layerMemory: Layer.Layer<SqlClient.SqlClient | SqliteClient, DbError> = layer({
+export const layerMemory: Layer.Layer<DatabaseServices, DbError> = layer({
   url: "sqlite::memory:"
 })
 

@@ -14,11 +14,13 @@ import { SqliteClient, TypeId } from "@effect/sql-sqlite-node/SqliteClient"
 import Sqlite from "better-sqlite3"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { DbError } from "../Schemas/Errors.js"
+import type { StatementRunnerShape } from "./StatementRunner.js"
 
 /** @since 0.1.0 */
 export type Synchronous = "normal" | "full"
@@ -124,6 +126,14 @@ const openDatabase = (options: SqliteOptions): Effect.Effect<Sqlite.Database, Db
   )
 
 const makeConnection = (db: Sqlite.Database): Connection & {
+  readonly db: Sqlite.Database
+  readonly runNow: (
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    prepared: boolean,
+    raw: boolean,
+    safeIntegers: boolean
+  ) => Exit.Exit<ReadonlyArray<any>, SqlError>
   readonly export: Effect.Effect<Uint8Array, SqlError>
   readonly backup: (destination: string) => Effect.Effect<{ totalPages: number; remainingPages: number }, SqlError>
   readonly loadExtension: (path: string) => Effect.Effect<void, SqlError>
@@ -139,20 +149,32 @@ const makeConnection = (db: Sqlite.Database): Connection & {
     return statement
   }
 
+  const runNow = (
+    sql: string,
+    params: ReadonlyArray<unknown>,
+    prepared: boolean,
+    raw: boolean,
+    safeIntegers: boolean
+  ): Exit.Exit<ReadonlyArray<any>, SqlError> => {
+    try {
+      const statement = prepared ? prepare(sql) : db.prepare(sql)
+      statement.safeIntegers(safeIntegers)
+      if (statement.reader) return Exit.succeed(statement.all(...params))
+      const result = statement.run(...params)
+      return Exit.succeed(raw ? (result as unknown as ReadonlyArray<any>) : [])
+    } catch (cause) {
+      return Exit.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+    }
+  }
+
   const run = (sql: string, params: ReadonlyArray<unknown>, prepared: boolean, raw: boolean) =>
-    Effect.withFiberRuntime<ReadonlyArray<any>, SqlError>((fiber) => {
-      try {
-        const statement = prepared ? prepare(sql) : db.prepare(sql)
-        statement.safeIntegers(Context.get(fiber.currentContext, Client.SafeIntegers))
-        if (statement.reader) return Effect.succeed(statement.all(...params))
-        const result = statement.run(...params)
-        return Effect.succeed(raw ? (result as unknown as ReadonlyArray<any>) : [])
-      } catch (cause) {
-        return Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
-      }
-    })
+    Effect.withFiberRuntime<ReadonlyArray<any>, SqlError>((fiber) =>
+      runNow(sql, params, prepared, raw, Context.get(fiber.currentContext, Client.SafeIntegers))
+    )
 
   return {
+    db,
+    runNow,
     execute: (sql, params, transformRows) => {
       const rows = run(sql, params, true, false)
       return transformRows ? Effect.map(rows, transformRows) : rows
@@ -203,15 +225,66 @@ const makeConnection = (db: Sqlite.Database): Connection & {
   }
 }
 
+const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.name", "sqlite"]]
+
 /**
- * Opens the database and builds an `SqliteClient` over it. Statements of one process are
- * serialized on the single handle; a transaction holds it until it ends.
+ * The fast statement path. @effect/sql opens a scope, takes the semaphore and compiles per
+ * statement; better-sqlite3 is synchronous, so when no transaction is open on the handle a
+ * statement can run at once, atomically with that check. It still waits behind another
+ * fiber's open transaction, runs on the transaction's connection inside one, defers to
+ * @effect/sql when a statement transformer is installed, and emits the same `sql.execute`
+ * span as @effect/sql.
+ */
+const makeRunner = (
+  connection: ReturnType<typeof makeConnection>,
+  semaphore: Effect.Semaphore
+): StatementRunnerShape => {
+  const runCompiled = (
+    sql: string,
+    params: ReadonlyArray<unknown>
+  ): Effect.Effect<ReadonlyArray<any>, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      const context = fiber.currentContext
+      const safeIntegers = Context.get(context, Client.SafeIntegers)
+      const transaction = Context.getOption(context, Client.TransactionConnection)
+      if (transaction._tag === "Some") return transaction.value[0].execute(sql, params, undefined)
+      if (!connection.db.inTransaction) return connection.runNow(sql, params, true, false, safeIntegers)
+      return semaphore.withPermits(1)(Effect.suspend(() => connection.runNow(sql, params, true, false, safeIntegers)))
+    })
+
+  return {
+    run: <A extends object>(statement: Statement.Statement<A>) =>
+      Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
+        if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return statement
+        const [sql, params] = statement.compile()
+        return Effect.useSpan(
+          "sql.execute",
+          { kind: "client", captureStackTrace: false },
+          (span) => {
+            for (const [key, value] of spanAttributes) span.attribute(key, value)
+            span.attribute("db.operation.name", "execute")
+            span.attribute("db.query.text", sql)
+            return runCompiled(sql, params)
+          }
+        )
+      })
+  }
+}
+
+/**
+ * Opens the database and builds an `SqliteClient` over it, and the fast statement runner.
+ * Statements of one process are serialized on the single handle; a transaction holds it
+ * until it ends.
  *
  * @since 0.1.0
  */
 export const make = (
   options: SqliteOptions
-): Effect.Effect<SqliteClient, DbError, Scope.Scope | Reactivity.Reactivity> =>
+): Effect.Effect<
+  { readonly client: SqliteClient; readonly runner: StatementRunnerShape },
+  DbError,
+  Scope.Scope | Reactivity.Reactivity
+> =>
   Effect.gen(function*() {
     if (options.filename !== ":memory:") yield* preparePath(options.filename)
     const db = yield* openDatabase(options)
@@ -231,15 +304,16 @@ export const make = (
       acquirer,
       transactionAcquirer,
       compiler: Statement.makeCompilerSqlite(),
-      spanAttributes: [["db.system.name", "sqlite"]],
+      spanAttributes,
       // Take the write lock at BEGIN: a deferred transaction that reads first cannot wait for it.
       beginTransaction: "BEGIN IMMEDIATE"
     })
-    return Object.assign(client as SqliteClient, {
+    const sqlite = Object.assign(client as SqliteClient, {
       [TypeId]: TypeId,
       config: { filename: options.filename },
       export: Effect.flatMap(acquirer, (_) => _.export),
       backup: (destination: string) => Effect.flatMap(acquirer, (_) => _.backup(destination)),
       loadExtension: (extension: string) => Effect.flatMap(acquirer, (_) => _.loadExtension(extension))
     })
+    return { client: sqlite, runner: makeRunner(connection, semaphore) }
   })

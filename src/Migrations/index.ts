@@ -83,5 +83,5 @@ export const migrate: Effect.Effect<ReadonlyArray<readonly [id: number, name: st
   }).pipe(
     Effect.catchAllDefect((defect) => Effect.fail(migrationFailure(defect))),
     Effect.catchIf((error) => !(error instanceof DbError), (error) => Effect.fail(migrationFailure(error))),
-    Effect.withSpan("Database.migrate")
+    Effect.withSpan("Database.migrate", { captureStackTrace: false })
   )

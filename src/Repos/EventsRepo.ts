@@ -11,12 +11,13 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { StatementRunner } from "../Connection/StatementRunner.js"
 import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
-import { EventInsert, OrchestratorEvent } from "../Schemas/Event.js"
+import { EventCodec, EventInsert, OrchestratorEvent } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
 import * as GroupCommit from "./GroupCommit.js"
-import { childInsertFailure, encoder, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
+import { childInsertFailure, encoder, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
 
 /**
  * Which events a list returns, newest first.
@@ -81,8 +82,9 @@ const firstDuplicate = (ids: ReadonlyArray<string>): string | undefined => {
 export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRepo", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const decode = rowDecoder(OrchestratorEvent, "events", "id")
-    const encode = encoder(OrchestratorEvent, "event")
+    const { run } = yield* StatementRunner.current
+    const decode = rowDecoder(EventCodec, "events", "id")
+    const encode = encoder(EventCodec, "event")
     const validateInsert = validator(EventInsert, "event")
     const validateId = validator(EventId, "event id")
     const validateSessionId = validator(SessionId, "session id")
@@ -121,7 +123,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
 
     const submit = yield* GroupCommit.make({
       write: ({ event, row }: Effect.Effect.Success<ReturnType<typeof prepare>>) =>
-        sql`INSERT INTO events ${sql.insert(row)}`.pipe(
+        run(sql`INSERT INTO events ${sql.insert(row)}`).pipe(
           Effect.mapError(childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })),
           Effect.as(event)
         )
@@ -131,16 +133,14 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       prepare(input).pipe(
         Effect.flatMap(submit),
         Effect.tap((event) => Effect.annotateCurrentSpan("event.id", event.id)),
-        Effect.withSpan("EventsRepo.insert", {
-          attributes: { "session.id": input.sessionId, "project.id": input.projectId }
-        })
+        traced("EventsRepo.insert", { "session.id": input.sessionId, "project.id": input.projectId })
       )
 
     /** The ids among `ids` that have a row in `table`, looked up a chunk at a time. */
     const existingIds = (table: "sessions" | "events", ids: ReadonlyArray<string>) =>
       Effect.forEach(
         chunksOf(ids, rowsPerStatement),
-        (chunk) => sql<{ readonly id: string }>`SELECT id FROM ${sql(table)} WHERE id IN ${sql.in(chunk)}`
+        (chunk) => run(sql<{ readonly id: string }>`SELECT id FROM ${sql(table)} WHERE id IN ${sql.in(chunk)}`)
       ).pipe(Effect.map((pages) => new Set(pages.flatMap((rows) => rows.map((row) => row.id)))))
 
     const insertMany = (
@@ -163,26 +163,28 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           const [taken] = yield* existingIds("events", givenIds)
           if (taken !== undefined) return yield* new AlreadyExists({ entity: "Event", id: taken })
           for (const chunk of chunksOf(prepared.map(({ row }) => row), rowsPerStatement)) {
-            yield* sql`INSERT INTO events ${sql.insert(chunk)}`
+            yield* run(sql`INSERT INTO events ${sql.insert(chunk)}`)
           }
           return prepared.length
         })
         return yield* sql.withTransaction(writeAll).pipe(
           Effect.catchTag("SqlError", (error) => Effect.fail(queryFailure(error)))
         )
-      }).pipe(Effect.withSpan("EventsRepo.insertMany", { attributes: { "events.count": inputs.length } }))
+      }).pipe(traced("EventsRepo.insertMany", { "events.count": inputs.length }))
 
-    const find = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
+    const selectOne = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
       validateId(id).pipe(
-        Effect.flatMap((id) => Effect.mapError(sql`SELECT * FROM events WHERE id = ${id}`, queryFailure)),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0]))),
-        Effect.withSpan("EventsRepo.find", { attributes: { "event.id": id } })
+        Effect.flatMap((id) => Effect.mapError(run(sql`SELECT * FROM events WHERE id = ${id}`), queryFailure)),
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
       )
 
+    const find = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
+      selectOne(id).pipe(traced("EventsRepo.find", { "event.id": id }))
+
     const get = (id: string): Effect.Effect<OrchestratorEvent, NotFound | DbError> =>
-      find(id).pipe(
+      selectOne(id).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
-        Effect.withSpan("EventsRepo.get", { attributes: { "event.id": id } })
+        traced("EventsRepo.get", { "event.id": id })
       )
 
     const select = (
@@ -191,7 +193,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<Array<OrchestratorEvent>, DbError> => {
       const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
       const bounded = limit === undefined ? sql`` : sql`LIMIT ${limit}`
-      return sql`SELECT * FROM events ${where} ${newestFirst} ${bounded}`.pipe(
+      return run(sql`SELECT * FROM events ${where} ${newestFirst} ${bounded}`).pipe(
         Effect.mapError(queryFailure),
         Effect.flatMap(decode.all)
       )
@@ -224,7 +226,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateSessionId(sessionId).pipe(
         Effect.flatMap((id) => list([sql`session_id = ${id}`], options)),
-        Effect.withSpan("EventsRepo.listBySession", { attributes: { "session.id": sessionId } })
+        traced("EventsRepo.listBySession", { "session.id": sessionId })
       )
 
     const listByProject = (
@@ -233,7 +235,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateProjectId(projectId).pipe(
         Effect.flatMap((id) => list([sql`project_id = ${id}`], options)),
-        Effect.withSpan("EventsRepo.listByProject", { attributes: { "project.id": projectId } })
+        traced("EventsRepo.listByProject", { "project.id": projectId })
       )
 
     const listByType = (
@@ -242,25 +244,25 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateType(eventType).pipe(
         Effect.flatMap((type) => list([sql`event_type = ${type}`], options)),
-        Effect.withSpan("EventsRepo.listByType", { attributes: { "event.type": eventType } })
+        traced("EventsRepo.listByType", { "event.type": eventType })
       )
 
     const listRecent = (limit: number): Effect.Effect<ReadonlyArray<OrchestratorEvent>, DbError> =>
       validateLimit(limit).pipe(
         Effect.flatMap((limit) => select([], limit)),
-        Effect.withSpan("EventsRepo.listRecent", { attributes: { "events.limit": limit } })
+        traced("EventsRepo.listRecent", { "events.limit": limit })
       )
 
     const deleteOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
       validateCutoff(cutoff).pipe(
         Effect.flatMap((cutoff) =>
           Effect.mapError(
-            sql`DELETE FROM events WHERE timestamp < ${DateTime.formatIso(cutoff)} RETURNING id`,
+            run(sql`DELETE FROM events WHERE timestamp < ${DateTime.formatIso(cutoff)} RETURNING id`),
             queryFailure
           )
         ),
         Effect.map((rows) => rows.length),
-        Effect.withSpan("EventsRepo.deleteOlderThan")
+        traced("EventsRepo.deleteOlderThan")
       )
 
     const streamBySession = (
@@ -274,7 +276,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
               Chunk.unsafeFromArray(page),
               page.length < pageSize ? Option.none() : Option.some(page[page.length - 1]!.id)
             ] as const))
-      )).pipe(Stream.withSpan("EventsRepo.streamBySession", { attributes: { "session.id": sessionId } }))
+      )).pipe(
+        Stream.withSpan("EventsRepo.streamBySession", { captureStackTrace: false, attributes: { "session.id": sessionId } })
+      )
 
     return {
       insert,

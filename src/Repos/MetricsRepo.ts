@@ -9,10 +9,18 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { StatementRunner } from "../Connection/StatementRunner.js"
 import { Amount, column, columnName, Count } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
-import { MetricsDelta, MetricsInsert, type MetricsTotals, SessionMetrics } from "../Schemas/SessionMetrics.js"
+import {
+  MetricsDelta,
+  MetricsInsert,
+  type MetricsTotals,
+  SessionMetrics,
+  SessionMetricsCodec
+} from "../Schemas/SessionMetrics.js"
+import * as RowCodec from "../Schemas/RowCodec.js"
 import * as GroupCommit from "./GroupCommit.js"
 import {
   childInsertFailure,
@@ -21,7 +29,7 @@ import {
   queryFailure,
   rowDecoder,
   validator
-} from "./RepoSupport.js"
+, traced } from "./RepoSupport.js"
 
 /**
  * Which sessions `totals` sums over.
@@ -50,9 +58,10 @@ type MetricsRow = typeof SessionMetrics.Encoded
 export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/MetricsRepo", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const decode = rowDecoder(SessionMetrics, "session_metrics", "session_id")
-    const decodeTotals = rowDecoder(TotalsRow, "session_metrics totals", "sessions")
-    const encode = encoder(SessionMetrics, "session metrics")
+    const { run } = yield* StatementRunner.current
+    const decode = rowDecoder(SessionMetricsCodec, "session_metrics", "session_id")
+    const decodeTotals = rowDecoder(RowCodec.make(TotalsRow), "session_metrics totals", "sessions")
+    const encode = encoder(SessionMetricsCodec, "session metrics")
     const validateInsert = validator(MetricsInsert, "session metrics")
     const validateSessionId = validator(SessionId, "session id")
     const validateDelta = validator(MetricsDelta, "metrics delta")
@@ -86,27 +95,29 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
         const fields = yield* validateInsert(input)
         const metrics = newMetrics(fields, yield* DateTime.now)
         const row = yield* encode(metrics)
-        yield* sql`INSERT INTO session_metrics ${sql.insert(row)}`.pipe(
+        yield* run(sql`INSERT INTO session_metrics ${sql.insert(row)}`).pipe(
           Effect.mapError(
             childInsertFailure("SessionMetrics", metrics.sessionId, { entity: "Session", id: metrics.sessionId })
           )
         )
         return metrics
-      }).pipe(Effect.withSpan("MetricsRepo.insert", { attributes: { "session.id": input.sessionId } }))
+      }).pipe(traced("MetricsRepo.insert", { "session.id": input.sessionId }))
 
-    const find = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
+    const selectOne = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
       validateSessionId(sessionId).pipe(
         Effect.flatMap((id) =>
-          Effect.mapError(sql`SELECT * FROM session_metrics WHERE session_id = ${id}`, queryFailure)
+          Effect.mapError(run(sql`SELECT * FROM session_metrics WHERE session_id = ${id}`), queryFailure)
         ),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0]))),
-        Effect.withSpan("MetricsRepo.find", { attributes: { "session.id": sessionId } })
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
       )
 
+    const find = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
+      selectOne(sessionId).pipe(traced("MetricsRepo.find", { "session.id": sessionId }))
+
     const get = (sessionId: string): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      find(sessionId).pipe(
+      selectOne(sessionId).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(sessionId)), onSome: Effect.succeed })),
-        Effect.withSpan("MetricsRepo.get", { attributes: { "session.id": sessionId } })
+        traced("MetricsRepo.get", { "session.id": sessionId })
       )
 
     /** Writes every counter and both times of `metrics`, stamping updatedAt. */
@@ -115,19 +126,19 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
         const now = yield* DateTime.now
         const { session_id, ...columns } = yield* encode(new SessionMetrics({ ...metrics, updatedAt: now }, true))
         const rows = yield* Effect.mapError(
-          sql`UPDATE session_metrics SET ${sql.update(columns)} WHERE session_id = ${session_id} RETURNING *`,
+          run(sql`UPDATE session_metrics SET ${sql.update(columns)} WHERE session_id = ${session_id} RETURNING *`),
           queryFailure
         )
         if (rows.length === 0) return yield* notFound(metrics.sessionId)
         return yield* decode.one(rows[0])
-      }).pipe(Effect.withSpan("MetricsRepo.update", { attributes: { "session.id": metrics.sessionId } }))
+      }).pipe(traced("MetricsRepo.update", { "session.id": metrics.sessionId }))
 
     /** Inserts the row, or overwrites only the fields given (COALESCE keeps the stored value of the others). */
     const upsert = (input: MetricsInsert): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       Effect.gen(function*() {
         const fields = yield* validateInsert(input)
         const row = yield* newRow(fields)
-        const rows = yield* sql`INSERT INTO session_metrics ${sql.insert(row)}
+        const rows = yield* run(sql`INSERT INTO session_metrics ${sql.insert(row)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = COALESCE(${fields.totalTokensIn ?? null}, session_metrics.total_tokens_in),
   total_tokens_out = COALESCE(${fields.totalTokensOut ?? null}, session_metrics.total_tokens_out),
@@ -138,15 +149,15 @@ ON CONFLICT(session_id) DO UPDATE SET
   time_to_first_pr_secs = COALESCE(${fields.timeToFirstPrSecs ?? null}, session_metrics.time_to_first_pr_secs),
   time_to_merge_secs = COALESCE(${fields.timeToMergeSecs ?? null}, session_metrics.time_to_merge_secs),
   updated_at = excluded.updated_at
-RETURNING *`.pipe(Effect.mapError(upsertFailure(fields.sessionId)))
+RETURNING *`).pipe(Effect.mapError(upsertFailure(fields.sessionId)))
         return yield* decode.one(rows[0])
-      }).pipe(Effect.withSpan("MetricsRepo.upsert", { attributes: { "session.id": input.sessionId } }))
+      }).pipe(traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
 
     // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
     const addToCounters = (
       { row, sessionId }: { readonly sessionId: SessionId; readonly row: MetricsRow }
     ): Effect.Effect<unknown, NotFound | DbError> =>
-      sql`INSERT INTO session_metrics ${sql.insert(row)}
+      run(sql`INSERT INTO session_metrics ${sql.insert(row)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = session_metrics.total_tokens_in + excluded.total_tokens_in,
   total_tokens_out = session_metrics.total_tokens_out + excluded.total_tokens_out,
@@ -155,7 +166,7 @@ ON CONFLICT(session_id) DO UPDATE SET
   ci_failures = session_metrics.ci_failures + excluded.ci_failures,
   review_rounds = session_metrics.review_rounds + excluded.review_rounds,
   updated_at = excluded.updated_at
-RETURNING *`.pipe(
+RETURNING *`).pipe(
         Effect.mapError(upsertFailure(sessionId)),
         Effect.map((rows) => rows[0])
       )
@@ -180,7 +191,7 @@ RETURNING *`.pipe(
           reviewRounds: add.reviewRounds
         })
         return yield* Effect.flatMap(submitCounters({ sessionId: id, row }), decode.one)
-      }).pipe(Effect.withSpan("MetricsRepo.record", { attributes: { "session.id": sessionId } }))
+      }).pipe(traced("MetricsRepo.record", { "session.id": sessionId }))
 
     /** Sets a time column unless it is set already (the first value wins), creating the row when absent. */
     const setOnce = (field: "timeToFirstPrSecs" | "timeToMergeSecs", sessionId: string, seconds: number) =>
@@ -188,22 +199,22 @@ RETURNING *`.pipe(
         const id = yield* validateSessionId(sessionId)
         const row = yield* newRow({ sessionId: id, [field]: yield* validateSeconds(seconds) })
         const time = sql(columnName(field))
-        const rows = yield* sql`INSERT INTO session_metrics ${sql.insert(row)}
+        const rows = yield* run(sql`INSERT INTO session_metrics ${sql.insert(row)}
 ON CONFLICT(session_id) DO UPDATE SET
   ${time} = COALESCE(session_metrics.${time}, excluded.${time}),
   updated_at = CASE WHEN session_metrics.${time} IS NULL THEN excluded.updated_at ELSE session_metrics.updated_at END
-RETURNING *`.pipe(Effect.mapError(upsertFailure(id)))
+RETURNING *`).pipe(Effect.mapError(upsertFailure(id)))
         return yield* decode.one(rows[0])
       })
 
     const setTimeToFirstPr = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       setOnce("timeToFirstPrSecs", sessionId, seconds).pipe(
-        Effect.withSpan("MetricsRepo.setTimeToFirstPr", { attributes: { "session.id": sessionId } })
+        traced("MetricsRepo.setTimeToFirstPr", { "session.id": sessionId })
       )
 
     const setTimeToMerge = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       setOnce("timeToMergeSecs", sessionId, seconds).pipe(
-        Effect.withSpan("MetricsRepo.setTimeToMerge", { attributes: { "session.id": sessionId } })
+        traced("MetricsRepo.setTimeToMerge", { "session.id": sessionId })
       )
 
     /**
@@ -215,7 +226,7 @@ RETURNING *`.pipe(Effect.mapError(upsertFailure(id)))
         Effect.flatMap(({ projectId }) => {
           const where = projectId === undefined ? sql`` : sql`WHERE s.project_id = ${projectId}`
           return Effect.mapError(
-            sql`SELECT
+            run(sql`SELECT
   COUNT(*) AS sessions,
   COALESCE(SUM(m.total_tokens_in), 0) AS tokens_in,
   COALESCE(SUM(m.total_tokens_out), 0) AS tokens_out,
@@ -224,12 +235,12 @@ RETURNING *`.pipe(Effect.mapError(upsertFailure(id)))
   COALESCE(SUM(m.ci_failures), 0) AS ci_failures,
   COALESCE(SUM(m.review_rounds), 0) AS review_rounds
 FROM session_metrics m JOIN sessions s ON s.id = m.session_id
-${where}`,
+${where}`),
             queryFailure
           )
         }),
         Effect.flatMap((rows) => decodeTotals.one(rows[0])),
-        Effect.withSpan("MetricsRepo.totals", { attributes: { "project.id": filter.projectId } })
+        traced("MetricsRepo.totals", { "project.id": filter.projectId })
       )
 
     return {

@@ -7,17 +7,19 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { StatementRunner } from "../Connection/StatementRunner.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId } from "../Schemas/Ids.js"
-import { Project, ProjectInsert } from "../Schemas/Project.js"
-import { encoder, insertFailure, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
+import { Project, ProjectCodec, ProjectInsert } from "../Schemas/Project.js"
+import { encoder, insertFailure, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
 
 /** @since 0.1.0 */
 export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/ProjectsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const decode = rowDecoder(Project, "projects", "project_id")
-    const encode = encoder(Project, "project")
+    const { run } = yield* StatementRunner.current
+    const decode = rowDecoder(ProjectCodec, "projects", "project_id")
+    const encode = encoder(ProjectCodec, "project")
     const validateInsert = validator(ProjectInsert, "project")
     const validateId = validator(ProjectId, "project id")
     const notFound = (id: string) => new NotFound({ entity: "Project", id })
@@ -43,11 +45,11 @@ export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/Proje
       Effect.gen(function*() {
         const project = yield* newProject(input)
         const row = yield* encode(project)
-        yield* sql`INSERT INTO projects ${sql.insert(row)}`.pipe(
+        yield* run(sql`INSERT INTO projects ${sql.insert(row)}`).pipe(
           Effect.mapError(insertFailure("Project", project.id))
         )
         return project
-      }).pipe(Effect.withSpan("ProjectsRepo.insert", { attributes: { "project.id": input.id } }))
+      }).pipe(traced("ProjectsRepo.insert", { "project.id": input.id }))
 
     /**
      * Inserts the project, or overwrites name, repo, path, defaultBranch (`main` when not
@@ -56,7 +58,7 @@ export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/Proje
     const upsert = (input: ProjectInsert): Effect.Effect<Project, DbError> =>
       Effect.gen(function*() {
         const row = yield* Effect.flatMap(newProject(input), encode)
-        const rows = yield* sql`INSERT INTO projects ${sql.insert(row)}
+        const rows = yield* run(sql`INSERT INTO projects ${sql.insert(row)}
 ON CONFLICT(project_id) DO UPDATE SET
   name = excluded.name,
   repo = excluded.repo,
@@ -64,40 +66,42 @@ ON CONFLICT(project_id) DO UPDATE SET
   default_branch = excluded.default_branch,
   config_hash = excluded.config_hash,
   updated_at = excluded.updated_at
-RETURNING *`.pipe(Effect.mapError(queryFailure))
+RETURNING *`).pipe(Effect.mapError(queryFailure))
         return yield* decode.one(rows[0])
-      }).pipe(Effect.withSpan("ProjectsRepo.upsert", { attributes: { "project.id": input.id } }))
+      }).pipe(traced("ProjectsRepo.upsert", { "project.id": input.id }))
 
-    const find = (id: string): Effect.Effect<Option.Option<Project>, DbError> =>
+    const selectOne = (id: string): Effect.Effect<Option.Option<Project>, DbError> =>
       validateId(id).pipe(
         Effect.flatMap((id) =>
-          Effect.mapError(sql`SELECT * FROM projects WHERE project_id = ${id}`, queryFailure)
+          Effect.mapError(run(sql`SELECT * FROM projects WHERE project_id = ${id}`), queryFailure)
         ),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0]))),
-        Effect.withSpan("ProjectsRepo.find", { attributes: { "project.id": id } })
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
       )
 
+    const find = (id: string): Effect.Effect<Option.Option<Project>, DbError> =>
+      selectOne(id).pipe(traced("ProjectsRepo.find", { "project.id": id }))
+
     const get = (id: string): Effect.Effect<Project, NotFound | DbError> =>
-      find(id).pipe(
+      selectOne(id).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
-        Effect.withSpan("ProjectsRepo.get", { attributes: { "project.id": id } })
+        traced("ProjectsRepo.get", { "project.id": id })
       )
 
     const list = (): Effect.Effect<ReadonlyArray<Project>, DbError> =>
-      sql`SELECT * FROM projects ORDER BY name, project_id`.pipe(
+      run(sql`SELECT * FROM projects ORDER BY name, project_id`).pipe(
         Effect.mapError(queryFailure),
         Effect.flatMap(decode.all),
-        Effect.withSpan("ProjectsRepo.list")
+        traced("ProjectsRepo.list")
       )
 
     /** Deletes the project row only: `sessions.project_id` has no foreign key, so its sessions stay. */
     const delete_ = (id: string): Effect.Effect<void, NotFound | DbError> =>
       validateId(id).pipe(
         Effect.flatMap((id) =>
-          Effect.mapError(sql`DELETE FROM projects WHERE project_id = ${id} RETURNING project_id`, queryFailure)
+          Effect.mapError(run(sql`DELETE FROM projects WHERE project_id = ${id} RETURNING project_id`), queryFailure)
         ),
         Effect.flatMap((rows) => rows.length === 0 ? Effect.fail(notFound(id)) : Effect.void),
-        Effect.withSpan("ProjectsRepo.delete", { attributes: { "project.id": id } })
+        traced("ProjectsRepo.delete", { "project.id": id })
       )
 
     return { insert, upsert, get, find, list, delete: delete_ } as const

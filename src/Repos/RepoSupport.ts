@@ -12,6 +12,7 @@ import * as Schema from "effect/Schema"
 import { describeSqlError } from "../Database.js"
 import { columnName } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
+import * as RowCodec from "../Schemas/RowCodec.js"
 
 const firstIssue = (error: ParseResult.ParseError): { path: string; message: string } => {
   const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
@@ -48,10 +49,9 @@ export const validator = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
  *
  * @since 0.1.0
  */
-export const encoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const encode = Schema.encodeEither(schema, { errors: "first" })
-  return (value: A): Effect.Effect<I, DbError> => {
-    const result = encode(value)
+export const encoder = <A, I>(codec: RowCodec.RowCodec<A, I>, what: string) =>
+  (value: A): Effect.Effect<I, DbError> => {
+    const result = codec.encode(value)
     if (Either.isRight(result)) return Effect.succeed(result.right)
     const { message, path } = firstIssue(result.left)
     return Effect.fail(
@@ -62,7 +62,6 @@ export const encoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
       })
     )
   }
-}
 
 /**
  * Decodes stored rows of `table`, or fails with `DbError` reason `Decode` naming the
@@ -70,8 +69,8 @@ export const encoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
  *
  * @since 0.1.0
  */
-export const rowDecoder = <A, I>(schema: Schema.Schema<A, I>, table: string, keyColumn: string) => {
-  const decode = Schema.decodeUnknownEither(schema, { errors: "first" })
+export const rowDecoder = <A, I>(codec: RowCodec.RowCodec<A, I>, table: string, keyColumn: string) => {
+  const decode = codec.decode
   const one = (row: unknown): Effect.Effect<A, DbError> => {
     const result = decode(row)
     if (Either.isRight(result)) return Effect.succeed(result.right)
@@ -153,3 +152,12 @@ export const childInsertFailure =
  * @since 0.1.0
  */
 export const queryFailure = otherFailure
+
+/**
+ * The span of a repository operation, `<Repo>.<operation>` with the ids it touches. No stack
+ * capture: it would cost more than the query.
+ *
+ * @since 0.1.0
+ */
+export const traced = (name: string, attributes: Record<string, unknown> = {}) =>
+  Effect.withSpan(name, { captureStackTrace: false, attributes })

@@ -4,7 +4,6 @@
  * @since 0.1.0
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
-import type { SqliteClient } from "@effect/sql-sqlite-node/SqliteClient"
 import * as Layer from "effect/Layer"
 import * as Database from "../Database.js"
 import type { DbError } from "../Schemas/Errors.js"
@@ -36,7 +35,7 @@ export const layer: Layer.Layer<Repositories, never, SqlClient.SqlClient> = Laye
  */
 export const layerDatabase = (
   options: Database.DatabaseOptions
-): Layer.Layer<Repositories | SqlClient.SqlClient | SqliteClient, DbError> =>
+): Layer.Layer<Repositories | Database.DatabaseServices, DbError> =>
   Layer.provideMerge(layer, Database.layer(options))
 
 /**
@@ -44,7 +43,7 @@ export const layerDatabase = (
  *
  * @since 0.1.0
  */
-export const layerConfig: Layer.Layer<Repositories | SqlClient.SqlClient | SqliteClient, DbError> = Layer
+export const layerConfig: Layer.Layer<Repositories | Database.DatabaseServices, DbError> = Layer
   .provideMerge(layer, Database.layerConfig)
 
 /**
@@ -52,5 +51,5 @@ export const layerConfig: Layer.Layer<Repositories | SqlClient.SqlClient | Sqlit
  *
  * @since 0.1.0
  */
-export const layerMemory: Layer.Layer<Repositories | SqlClient.SqlClient | SqliteClient, DbError> = Layer
+export const layerMemory: Layer.Layer<Repositories | Database.DatabaseServices, DbError> = Layer
   .provideMerge(layer, Database.layerMemory)

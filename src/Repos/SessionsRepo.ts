@@ -9,12 +9,13 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { StatementRunner } from "../Connection/StatementRunner.js"
 import { ActivityState, SessionStatus } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import { JsonObject } from "../Schemas/Json.js"
-import { PrNumber, Session, SessionInsert } from "../Schemas/Session.js"
-import { encoder, insertFailure, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
+import { PrNumber, Session, SessionCodec, SessionInsert } from "../Schemas/Session.js"
+import { encoder, insertFailure, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
 
 /**
  * Which sessions `list` returns.
@@ -36,8 +37,9 @@ const PrInput = Schema.Struct({ url: Schema.String, number: PrNumber })
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/SessionsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const decode = rowDecoder(Session, "sessions", "id")
-    const encode = encoder(Session, "session")
+    const { run } = yield* StatementRunner.current
+    const decode = rowDecoder(SessionCodec, "sessions", "id")
+    const encode = encoder(SessionCodec, "session")
     const validateInsert = validator(SessionInsert, "session")
     const validateId = validator(SessionId, "session id")
     const validateFilter = validator(SessionFilterInput, "session filter")
@@ -75,23 +77,25 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
           archivedAt: Option.none()
         }, true)
         const row = yield* encode(session)
-        yield* sql`INSERT INTO sessions ${sql.insert(row)}`.pipe(
+        yield* run(sql`INSERT INTO sessions ${sql.insert(row)}`).pipe(
           Effect.mapError(insertFailure("Session", session.id))
         )
         return session
-      }).pipe(Effect.withSpan("SessionsRepo.insert", { attributes: { "session.id": input.id } }))
+      }).pipe(traced("SessionsRepo.insert", { "session.id": input.id }))
 
-    const find = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
+    const selectOne = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
       validateId(id).pipe(
-        Effect.flatMap((id) => Effect.mapError(sql`SELECT * FROM sessions WHERE id = ${id}`, queryFailure)),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0]))),
-        Effect.withSpan("SessionsRepo.find", { attributes: { "session.id": id } })
+        Effect.flatMap((id) => Effect.mapError(run(sql`SELECT * FROM sessions WHERE id = ${id}`), queryFailure)),
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
       )
 
+    const find = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
+      selectOne(id).pipe(traced("SessionsRepo.find", { "session.id": id }))
+
     const get = (id: string): Effect.Effect<Session, NotFound | DbError> =>
-      find(id).pipe(
+      selectOne(id).pipe(
         Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
-        Effect.withSpan("SessionsRepo.get", { attributes: { "session.id": id } })
+        traced("SessionsRepo.get", { "session.id": id })
       )
 
     const list = (filter: SessionFilter = {}): Effect.Effect<ReadonlyArray<Session>, DbError> =>
@@ -102,16 +106,14 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
             ...(status === undefined ? [] : [sql`status = ${status}`])
           ]
           const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
-          return Effect.mapError(sql`SELECT * FROM sessions ${where} ${newestFirst}`, queryFailure)
+          return Effect.mapError(run(sql`SELECT * FROM sessions ${where} ${newestFirst}`), queryFailure)
         }),
         Effect.flatMap(decode.all),
-        Effect.withSpan("SessionsRepo.list", {
-          attributes: { "project.id": filter.projectId, "session.status": filter.status }
-        })
+        traced("SessionsRepo.list", { "project.id": filter.projectId, "session.status": filter.status })
       )
 
     const listByStatus = (status: SessionStatus): Effect.Effect<ReadonlyArray<Session>, DbError> =>
-      list({ status }).pipe(Effect.withSpan("SessionsRepo.listByStatus", { attributes: { "session.status": status } }))
+      list({ status }).pipe(traced("SessionsRepo.listByStatus", { "session.status": status }))
 
     /** Runs an `UPDATE … RETURNING *` on one session and decodes the row, or `NotFound`. */
     const updateOne = (
@@ -121,7 +123,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
       Effect.gen(function*() {
         const validId = yield* validateId(id)
         const now = DateTime.formatIso(yield* DateTime.now)
-        const rows = yield* sql`UPDATE sessions SET ${assignments(now)} WHERE id = ${validId} RETURNING *`.pipe(
+        const rows = yield* run(sql`UPDATE sessions SET ${assignments(now)} WHERE id = ${validId} RETURNING *`).pipe(
           Effect.mapError(queryFailure)
         )
         if (rows.length === 0) return yield* notFound(validId)
@@ -134,13 +136,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
           const { created_at: _createdAt, id: _id, ...mutable } = row
           return updateOne(session.id, (now) => sql.update({ ...mutable, last_activity_at: now }))
         }),
-        Effect.withSpan("SessionsRepo.update", { attributes: { "session.id": session.id } })
+        traced("SessionsRepo.update", { "session.id": session.id })
       )
 
     const updateStatus = (id: string, status: SessionStatus): Effect.Effect<Session, NotFound | DbError> =>
       validateStatus(status).pipe(
         Effect.flatMap((status) => updateOne(id, (now) => sql`status = ${status}, last_activity_at = ${now}`)),
-        Effect.withSpan("SessionsRepo.updateStatus", { attributes: { "session.id": id, "session.status": status } })
+        traced("SessionsRepo.updateStatus", { "session.id": id, "session.status": status })
       )
 
     const updateActivity = (
@@ -151,7 +153,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
         Effect.flatMap((activity) =>
           updateOne(id, (now) => sql`activity = ${activity ?? null}, last_activity_at = ${now}`)
         ),
-        Effect.withSpan("SessionsRepo.updateActivity", { attributes: { "session.id": id } })
+        traced("SessionsRepo.updateActivity", { "session.id": id })
       )
 
     const updatePr = (
@@ -162,7 +164,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
         Effect.flatMap((pr) =>
           updateOne(id, (now) => sql`pr_url = ${pr.url}, pr_number = ${pr.number}, last_activity_at = ${now}`)
         ),
-        Effect.withSpan("SessionsRepo.updatePr", { attributes: { "session.id": id, "pr.number": pr.number } })
+        traced("SessionsRepo.updatePr", { "session.id": id, "pr.number": pr.number })
       )
 
     const updateMetadata = (id: string, metadata: JsonObject): Effect.Effect<Session, NotFound | DbError> =>
@@ -175,26 +177,26 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
           })
         ),
         Effect.flatMap((json) => updateOne(id, (now) => sql`metadata = ${json}, last_activity_at = ${now}`)),
-        Effect.withSpan("SessionsRepo.updateMetadata", { attributes: { "session.id": id } })
+        traced("SessionsRepo.updateMetadata", { "session.id": id })
       )
 
     const archive = (id: string): Effect.Effect<Session, NotFound | DbError> =>
       updateOne(id, (now) => sql`archived_at = ${now}, last_activity_at = ${now}`).pipe(
-        Effect.withSpan("SessionsRepo.archive", { attributes: { "session.id": id } })
+        traced("SessionsRepo.archive", { "session.id": id })
       )
 
     const markRestored = (id: string): Effect.Effect<Session, NotFound | DbError> =>
       updateOne(id, (now) => sql`restored_at = ${now}, last_activity_at = ${now}`).pipe(
-        Effect.withSpan("SessionsRepo.markRestored", { attributes: { "session.id": id } })
+        traced("SessionsRepo.markRestored", { "session.id": id })
       )
 
     const delete_ = (id: string): Effect.Effect<void, NotFound | DbError> =>
       validateId(id).pipe(
         Effect.flatMap((id) =>
-          Effect.mapError(sql`DELETE FROM sessions WHERE id = ${id} RETURNING id`, queryFailure)
+          Effect.mapError(run(sql`DELETE FROM sessions WHERE id = ${id} RETURNING id`), queryFailure)
         ),
         Effect.flatMap((rows) => rows.length === 0 ? Effect.fail(notFound(id)) : Effect.void),
-        Effect.withSpan("SessionsRepo.delete", { attributes: { "session.id": id } })
+        traced("SessionsRepo.delete", { "session.id": id })
       )
 
     return {

@@ -8,6 +8,7 @@ import { column, jsonText } from "./Column.js"
 import { EventPriority, EventType } from "./Enums.js"
 import { EventId, ProjectId, SessionId } from "./Ids.js"
 import { JsonValue } from "./Json.js"
+import * as RowCodec from "./RowCodec.js"
 import { Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -40,3 +41,38 @@ export const EventInsert = Schema.Struct({
 })
 /** @since 0.1.0 */
 export type EventInsert = typeof EventInsert.Encoded
+
+const eventTypes: ReadonlySet<string> = new Set(EventType.literals)
+const priorities: ReadonlySet<string> = new Set(EventPriority.literals)
+
+/**
+ * `OrchestratorEvent` ⇄ its `events` row, with fast paths for valid rows (see RowCodec).
+ *
+ * @since 0.1.0
+ */
+export const EventCodec = RowCodec.make(OrchestratorEvent, {
+  decode: (row) =>
+    RowCodec.attempt(() =>
+      new OrchestratorEvent({
+        id: RowCodec.takeId<EventId>(row.id),
+        eventType: RowCodec.takeLiteral<EventType>(eventTypes, row.event_type),
+        priority: RowCodec.takeLiteral<EventPriority>(priorities, row.priority),
+        sessionId: RowCodec.takeId<SessionId>(row.session_id),
+        projectId: RowCodec.takeId<ProjectId>(row.project_id),
+        timestamp: RowCodec.takeTimestamp(row.timestamp),
+        message: RowCodec.takeString(row.message),
+        data: RowCodec.takeJson(row.data)
+      }, true)
+    ),
+  encode: (event) =>
+    RowCodec.attempt(() => ({
+      id: RowCodec.takeId<string>(event.id),
+      event_type: RowCodec.takeLiteral<EventType>(eventTypes, event.eventType),
+      priority: RowCodec.takeLiteral<EventPriority>(priorities, event.priority),
+      session_id: RowCodec.takeId<string>(event.sessionId),
+      project_id: RowCodec.takeId<string>(event.projectId),
+      timestamp: RowCodec.writeTimestamp(event.timestamp),
+      message: RowCodec.takeString(event.message),
+      data: RowCodec.toJson(event.data)
+    }))
+})

@@ -6,6 +6,16 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import {
+  isPlainObject,
+  orNull,
+  refuse,
+  takeCount,
+  takeFinite,
+  takeInstance,
+  takeNullable,
+  takeString
+} from "./RowCodec.js"
 
 const key = <const K extends string, S extends Schema.Schema.Any>(name: K, schema: S) =>
   Schema.propertySignature(schema).pipe(Schema.fromKey(name))
@@ -93,3 +103,56 @@ export const AgentSessionInfoInput = Schema.transform(
 )
 /** @since 0.1.0 */
 export type AgentSessionInfoInput = typeof AgentSessionInfoInput.Encoded
+
+/** Fast path of the `runtime_handle` column (see RowCodec): a parsed JSON value to a RuntimeHandle. */
+export const runtimeHandleFromJson = (json: unknown): RuntimeHandle => {
+  if (!isPlainObject(json)) return refuse()
+  return new RuntimeHandle({
+    id: takeString(json.id),
+    runtimeName: takeString(json.runtime_name),
+    data: isPlainObject(json.data) ? json.data : refuse()
+  }, true)
+}
+
+/** Fast path of the `runtime_handle` column: a RuntimeHandle to its JSON shape. */
+export const runtimeHandleToJson = (value: unknown) => {
+  const handle = takeInstance(RuntimeHandle, value)
+  return {
+    id: takeString(handle.id),
+    runtime_name: takeString(handle.runtimeName),
+    data: isPlainObject(handle.data) ? handle.data : refuse()
+  }
+}
+
+/** Fast path of the `agent_info` column: a parsed JSON value to an AgentSessionInfo. */
+export const agentInfoFromJson = (json: unknown): AgentSessionInfo => {
+  if (!isPlainObject(json)) return refuse()
+  const cost = json.cost
+  return new AgentSessionInfo({
+    summary: takeNullable(json.summary, takeString),
+    cost: takeNullable(cost, (c) => {
+      if (!isPlainObject(c)) return refuse()
+      return new AgentCost({
+        inputTokens: takeCount(c.input_tokens),
+        outputTokens: takeCount(c.output_tokens),
+        estimatedCostUsd: takeFinite(c.estimated_cost_usd)
+      }, true)
+    })
+  }, true)
+}
+
+/** Fast path of the `agent_info` column: an AgentSessionInfo to its JSON shape. */
+export const agentInfoToJson = (value: unknown) => {
+  const info = takeInstance(AgentSessionInfo, value)
+  return {
+    summary: orNull(info.summary, takeString),
+    cost: orNull(info.cost, (c) => {
+      const cost = takeInstance(AgentCost, c)
+      return {
+        input_tokens: takeCount(cost.inputTokens),
+        output_tokens: takeCount(cost.outputTokens),
+        estimated_cost_usd: takeFinite(cost.estimatedCostUsd)
+      }
+    })
+  }
+}

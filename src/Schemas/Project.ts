@@ -6,6 +6,7 @@
 import * as Schema from "effect/Schema"
 import { column } from "./Column.js"
 import { ProjectId } from "./Ids.js"
+import * as RowCodec from "./RowCodec.js"
 import { Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -35,3 +36,35 @@ export const ProjectInsert = Schema.Struct({
 })
 /** @since 0.1.0 */
 export type ProjectInsert = typeof ProjectInsert.Encoded
+
+/**
+ * `Project` ⇄ its `projects` row, with fast paths for valid rows (see RowCodec).
+ *
+ * @since 0.1.0
+ */
+export const ProjectCodec = RowCodec.make(Project, {
+  decode: (row) =>
+    RowCodec.attempt(() =>
+      new Project({
+        id: RowCodec.takeId<ProjectId>(row.project_id),
+        name: RowCodec.takeString(row.name),
+        repo: RowCodec.takeString(row.repo),
+        path: RowCodec.takeString(row.path),
+        defaultBranch: RowCodec.takeString(row.default_branch),
+        configHash: RowCodec.takeString(row.config_hash),
+        createdAt: RowCodec.takeTimestamp(row.created_at),
+        updatedAt: RowCodec.takeTimestamp(row.updated_at)
+      }, true)
+    ),
+  encode: (project) =>
+    RowCodec.attempt(() => ({
+      project_id: RowCodec.takeId<string>(project.id),
+      name: RowCodec.takeString(project.name),
+      repo: RowCodec.takeString(project.repo),
+      path: RowCodec.takeString(project.path),
+      default_branch: RowCodec.takeString(project.defaultBranch),
+      config_hash: RowCodec.takeString(project.configHash),
+      created_at: RowCodec.writeTimestamp(project.createdAt),
+      updated_at: RowCodec.writeTimestamp(project.updatedAt)
+    }))
+})

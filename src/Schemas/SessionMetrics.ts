@@ -6,6 +6,7 @@
 import * as Schema from "effect/Schema"
 import { Amount, column, Count, nullable } from "./Column.js"
 import { SessionId } from "./Ids.js"
+import * as RowCodec from "./RowCodec.js"
 import { Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -71,3 +72,39 @@ export interface MetricsTotals {
   readonly ciFailures: number
   readonly reviewRounds: number
 }
+
+/**
+ * `SessionMetrics` ⇄ its `session_metrics` row, with fast paths for valid rows (see RowCodec).
+ *
+ * @since 0.1.0
+ */
+export const SessionMetricsCodec = RowCodec.make(SessionMetrics, {
+  decode: (row) =>
+    RowCodec.attempt(() =>
+      new SessionMetrics({
+        sessionId: RowCodec.takeId<SessionId>(row.session_id),
+        totalTokensIn: RowCodec.takeCount(row.total_tokens_in),
+        totalTokensOut: RowCodec.takeCount(row.total_tokens_out),
+        estimatedCostUsd: RowCodec.takeAmount(row.estimated_cost_usd),
+        ciRuns: RowCodec.takeCount(row.ci_runs),
+        ciFailures: RowCodec.takeCount(row.ci_failures),
+        reviewRounds: RowCodec.takeCount(row.review_rounds),
+        timeToFirstPrSecs: RowCodec.takeNullable(row.time_to_first_pr_secs, RowCodec.takeCount),
+        timeToMergeSecs: RowCodec.takeNullable(row.time_to_merge_secs, RowCodec.takeCount),
+        updatedAt: RowCodec.takeTimestamp(row.updated_at)
+      }, true)
+    ),
+  encode: (metrics) =>
+    RowCodec.attempt(() => ({
+      session_id: RowCodec.takeId<string>(metrics.sessionId),
+      total_tokens_in: RowCodec.takeCount(metrics.totalTokensIn),
+      total_tokens_out: RowCodec.takeCount(metrics.totalTokensOut),
+      estimated_cost_usd: RowCodec.takeAmount(metrics.estimatedCostUsd),
+      ci_runs: RowCodec.takeCount(metrics.ciRuns),
+      ci_failures: RowCodec.takeCount(metrics.ciFailures),
+      review_rounds: RowCodec.takeCount(metrics.reviewRounds),
+      time_to_first_pr_secs: RowCodec.orNull(metrics.timeToFirstPrSecs, RowCodec.takeCount),
+      time_to_merge_secs: RowCodec.orNull(metrics.timeToMergeSecs, RowCodec.takeCount),
+      updated_at: RowCodec.writeTimestamp(metrics.updatedAt)
+    }))
+})

@@ -4,8 +4,8 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import fc from "fast-check"
+import { invalidId, session, validId } from "../fixtures/arbitraries.js"
 import {
-  ActivityState,
   AgentCost,
   AgentSessionInfo,
   EventId,
@@ -20,13 +20,6 @@ import {
   SessionStatuses,
   Timestamp
 } from "../../src/index.js"
-
-const idChars = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-const validId = fc.array(idChars, { minLength: 1, maxLength: 40 }).map((chars) => chars.join(""))
-const badChar = fc.constantFrom(" ", ".", "/", "'", "\"", "é", "\0", "\n", "😀", ":", "\\")
-const invalidId = fc.tuple(fc.string({ maxLength: 10 }), badChar, fc.string({ maxLength: 10 })).map(
-  ([a, bad, b]) => `${a}${bad}${b}`
-)
 
 describe("ids", () => {
   it("accept exactly the non-empty strings of letters, digits, - and _", () => {
@@ -106,43 +99,6 @@ describe("Timestamp", () => {
     }
   })
 })
-
-const jsonLeaf = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))
-const jsonObject = fc.dictionary(fc.string(), fc.oneof(jsonLeaf, fc.array(jsonLeaf), fc.dictionary(fc.string(), jsonLeaf)))
-const optional = <A>(arb: fc.Arbitrary<A>) => fc.option(arb, { nil: undefined }).map(Option.fromNullable)
-const timestamp = fc.integer({ min: 0, max: Date.UTC(2200, 0, 1) }).map((ms) => DateTime.unsafeMake(ms))
-
-const session = fc.record({
-  id: validId.map(SessionId.make),
-  projectId: validId.map(ProjectId.make),
-  status: fc.constantFrom(...SessionStatus.literals),
-  activity: optional(fc.constantFrom(...ActivityState.literals)),
-  branch: optional(fc.string()),
-  issueId: optional(fc.string()),
-  workspacePath: optional(fc.string()),
-  runtimeHandle: optional(
-    fc.record({ id: fc.string(), runtimeName: fc.string(), data: jsonObject }).map((h) => new RuntimeHandle(h))
-  ),
-  agentInfo: optional(fc.record({
-    summary: optional(fc.string()),
-    cost: optional(fc.record({
-      inputTokens: fc.nat(),
-      outputTokens: fc.nat(),
-      estimatedCostUsd: fc.double({ noNaN: true, noDefaultInfinity: true, min: 0, max: 1e6 })
-    }).map((c) => new AgentCost(c)))
-  }).map((info) => new AgentSessionInfo(info))),
-  agentName: optional(fc.string()),
-  prUrl: optional(fc.webUrl()),
-  prNumber: optional(fc.integer({ min: 1, max: 1_000_000 })),
-  tmuxName: optional(fc.string()),
-  configHash: fc.string(),
-  role: optional(fc.string()),
-  metadata: jsonObject,
-  createdAt: timestamp,
-  lastActivityAt: timestamp,
-  restoredAt: optional(timestamp),
-  archivedAt: optional(timestamp)
-}).map((fields) => new Session(fields))
 
 describe("Session", () => {
   it("encodes to snake_case columns and decodes back to an equal value", () => {

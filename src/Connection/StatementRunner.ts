@@ -1,0 +1,28 @@
+/**
+ * How the repositories execute their statements. The default is @effect/sql's own path; the
+ * SQLite connection provides a faster one with the same span, the same transaction rules
+ * and the same results.
+ *
+ * @since 0.1.0
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import type * as Statement from "@effect/sql/Statement"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+
+/** @since 0.1.0 */
+export interface StatementRunnerShape {
+  readonly run: <A extends object = any>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+}
+
+/** @since 0.1.0 */
+export class StatementRunner extends Context.Tag("ennio-db/StatementRunner")<StatementRunner, StatementRunnerShape>() {
+  /** Executes a statement the ordinary way, through its `SqlClient`. */
+  static readonly direct: StatementRunnerShape = { run: (statement) => statement }
+
+  /** The runner the database layer provides, or the ordinary one for a `SqlClient` from elsewhere. */
+  static readonly current: Effect.Effect<StatementRunnerShape> = Effect.map(
+    Effect.serviceOption(StatementRunner),
+    (runner) => runner._tag === "Some" ? runner.value : StatementRunner.direct
+  )
+}

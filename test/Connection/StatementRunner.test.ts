@@ -1,0 +1,64 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
+import { Database, Repos, SessionsRepo } from "../../src/index.js"
+
+/** Opens a transaction that writes `id`, then waits for `release` before it ends as `outcome`. */
+const holdTransaction = (id: string, opened: Deferred.Deferred<void>, release: Deferred.Deferred<void>, commit: boolean) =>
+  Effect.flatMap(SessionsRepo, (sessions) =>
+    Database.transaction(Effect.gen(function*() {
+      yield* sessions.insert({ id, projectId: "p", configHash: "h" })
+      yield* Deferred.succeed(opened, undefined)
+      yield* Deferred.await(release)
+      if (!commit) return yield* Effect.fail("rolled back" as const)
+    })))
+
+describe("the fast statement path", () => {
+  it.layer(Layer.fresh(Repos.layerMemory))((it) => {
+    for (const commit of [true, false]) {
+      it.effect(`waits behind another fiber's open transaction (${commit ? "commit" : "rollback"}): no dirty read`, () =>
+        Effect.gen(function*() {
+          const sessions = yield* SessionsRepo
+          const id = `held-${commit}`
+          const opened = yield* Deferred.make<void>()
+          const release = yield* Deferred.make<void>()
+          const writer = yield* Effect.fork(Effect.either(holdTransaction(id, opened, release, commit)))
+          yield* Deferred.await(opened)
+          const reader = yield* Effect.fork(sessions.find(id))
+          yield* Effect.yieldNow({ priority: 100 })
+          expect(yield* Fiber.poll(reader)).toEqual(Option.none())
+          yield* Deferred.succeed(release, undefined)
+          yield* Fiber.join(writer)
+          const seen = yield* Fiber.join(reader)
+          expect(Option.isSome(seen)).toBe(commit)
+        }))
+    }
+
+    it.effect("emits an sql.execute span under the repository span, as @effect/sql does", () =>
+      Effect.gen(function*() {
+        const spans: Array<Tracer.Span> = []
+        const native = yield* Effect.tracer
+        const tracer = Tracer.make({
+          span: (...args) => {
+            const span = native.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: native.context
+        })
+        const sessions = yield* SessionsRepo
+        yield* sessions.find("nobody").pipe(Effect.withTracer(tracer))
+        const [repo, statement] = spans
+        expect(repo?.name).toBe("SessionsRepo.find")
+        expect(statement?.name).toBe("sql.execute")
+        expect(statement?.kind).toBe("client")
+        expect(Option.map(statement!.parent, (p) => p.spanId)).toEqual(Option.some(repo!.spanId))
+        expect(statement?.attributes.get("db.query.text")).toBe("SELECT * FROM sessions WHERE id = ?")
+        expect(statement?.attributes.get("db.system.name")).toBe("sqlite")
+      }))
+  })
+})
