@@ -1,0 +1,119 @@
+/**
+ * bench/results.svg: ratio to raw per workload for both Drizzle forms and ennio-db, on a
+ * log scale (ratios run from a few hundredths to several times raw), with the targets marked.
+ */
+import type { BenchResults, WorkloadResult } from "./report.js"
+import type { SideName } from "./side.js"
+import { targets, type WorkloadId } from "./targets.js"
+
+const series: ReadonlyArray<{ readonly side: SideName; readonly label: string; readonly color: string }> = [
+  { side: "drizzle-builder", label: "Drizzle builder", color: "#a7b1bc" },
+  { side: "drizzle-prepared", label: "Drizzle prepared", color: "#5d7185" },
+  { side: "ennio-db", label: "ennio-db", color: "#2f6fd6" }
+]
+const targetColor = "#d23c3c"
+
+const width = 960
+const height = 440
+const plot = { left: 64, right: width - 24, top: 72, bottom: height - 72 }
+const barWidth = 18
+
+const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+const num = (value: number) => Number(value.toFixed(1))
+
+interface Group {
+  readonly id: WorkloadId
+  readonly ratios: ReadonlyArray<number | undefined>
+  readonly note: string
+}
+
+const groupOf = (workload: WorkloadResult): Group => {
+  const ennio = workload.results.find((result) => result.side === "ennio-db")
+  const target = targets[workload.id].target
+  return {
+    id: workload.id,
+    ratios: series.map(({ side }) => workload.results.find((result) => result.side === side)?.ratioToRaw),
+    note: target.kind === "p50" && ennio !== undefined ? `p50 ${Math.round(ennio.p50Us)} µs` : ""
+  }
+}
+
+export const renderChart = (results: BenchResults): string => {
+  const groups: Array<Group> = results.workloads.map(groupOf)
+  const cold = results.coldStart
+  groups.push({
+    id: "W9",
+    ratios: series.map(({ side }) => (side === "ennio-db" && cold.status === "ran" ? cold.ratio : undefined)),
+    note: cold.status === "ran" ? "vs plain script" : "not run"
+  })
+  const values = groups.flatMap((group) => group.ratios.filter((ratio): ratio is number => ratio !== undefined))
+  const minExp = Math.min(-3, Math.floor(Math.log2(Math.min(...values))))
+  const maxExp = Math.max(2, Math.ceil(Math.log2(Math.max(...values))))
+  const y = (ratio: number) =>
+    plot.bottom - ((Math.log2(ratio) - minExp) / (maxExp - minExp)) * (plot.bottom - plot.top)
+  const step = (plot.right - plot.left) / groups.length
+
+  const out: Array<string> = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    `font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${plot.left}" y="26" font-size="16" font-weight="600">ennio-db and Drizzle: throughput as a multiple of raw better-sqlite3</text>`,
+    `<text x="${plot.left}" y="46" fill="#555">${
+      escape(`${results.mode} run · node ${results.machine.node} · ${results.machine.cpu} · ${results.machine.date.slice(0, 10)} · log scale, 1× = raw`)
+    }</text>`
+  ]
+  for (let exp = minExp; exp <= maxExp; exp++) {
+    const ratio = 2 ** exp
+    const label = `${ratio}×`
+    out.push(
+      `<line x1="${plot.left}" x2="${plot.right}" y1="${num(y(ratio))}" y2="${num(y(ratio))}" ` +
+        `stroke="${exp === 0 ? "#222" : "#e3e6ea"}" stroke-width="${exp === 0 ? 1.5 : 1}"/>`,
+      `<text x="${plot.left - 8}" y="${num(y(ratio) + 4)}" text-anchor="end" fill="#555">${label}</text>`
+    )
+  }
+  groups.forEach((group, g) => {
+    const center = plot.left + step * (g + 0.5)
+    group.ratios.forEach((ratio, s) => {
+      if (ratio === undefined) return
+      const x = center + (s - 1) * (barWidth + 4) - barWidth / 2
+      const top = y(ratio)
+      out.push(
+        `<rect x="${num(x)}" y="${num(top)}" width="${barWidth}" height="${num(plot.bottom - top)}" fill="${
+          series[s]!.color
+        }"><title>${escape(`${group.id} ${series[s]!.label}: ${ratio.toFixed(2)}× raw`)}</title></rect>`,
+        `<text x="${num(x + barWidth / 2)}" y="${num(top - 4)}" text-anchor="middle" font-size="9" fill="#333">${
+          ratio.toFixed(ratio < 1 ? 2 : 1)
+        }</text>`
+      )
+    })
+    const target = targets[group.id].target
+    if (target.kind === "ratio") {
+      const ty = num(y(target.min))
+      const x = center + (barWidth + 4) - barWidth / 2 - 5
+      out.push(
+        `<line x1="${num(x)}" x2="${num(x + barWidth + 10)}" y1="${ty}" y2="${ty}" stroke="${targetColor}" stroke-width="2.5"/>`,
+        `<text x="${num(x + barWidth + 12)}" y="${num(ty + 4)}" font-size="9" fill="${targetColor}">${target.min}</text>`
+      )
+    }
+    out.push(
+      `<text x="${num(center)}" y="${plot.bottom + 18}" text-anchor="middle" font-weight="600">${group.id}</text>`,
+      `<text x="${num(center)}" y="${plot.bottom + 32}" text-anchor="middle" font-size="10" fill="#555">${
+        escape(group.note)
+      }</text>`
+    )
+  })
+  const legendY = height - 18
+  series.forEach(({ color, label }, s) => {
+    const x = plot.left + s * 150
+    out.push(
+      `<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${color}"/>`,
+      `<text x="${x + 18}" y="${legendY}">${label}</text>`
+    )
+  })
+  const targetX = plot.left + series.length * 150
+  out.push(
+    `<line x1="${targetX}" x2="${targetX + 16}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="${targetColor}" stroke-width="2.5"/>`,
+    `<text x="${targetX + 22}" y="${legendY}">ennio-db target (W6: p50 ≤ 1 ms instead)</text>`,
+    "</svg>"
+  )
+  return out.join("\n") + "\n"
+}

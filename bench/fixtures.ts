@@ -1,0 +1,102 @@
+/**
+ * Database files: one empty schema made by ennio-db's own migrations, copied fresh for
+ * every side of every workload, seeded with raw better-sqlite3, removed afterwards.
+ */
+import type Sqlite from "better-sqlite3"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Database } from "../src/index.js"
+import { openConnection } from "./connection.js"
+import { eventSpec, type EventSpec, sessionSpecs } from "./data.js"
+import { newestPageSql, seedRows } from "./raw.js"
+
+/** A table of events in which one session holds every `stride`-th event, the rest spread over other sessions. */
+export interface EventTable {
+  readonly file: string
+  readonly totalEvents: number
+  readonly sessionId: string
+  readonly sessionEvents: number
+}
+
+const removeDatabase = (file: string) => {
+  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(file + suffix, { force: true })
+}
+
+export class Fixtures {
+  private constructor(readonly dir: string, private readonly template: string) {}
+
+  /** A temporary folder with the migrated, empty template database. */
+  static async make(): Promise<Fixtures> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ennio-bench-"))
+    const template = path.join(dir, "template.db")
+    // Closing the layer's scope checkpoints the WAL, so the template is one self-contained file.
+    await Effect.runPromise(Effect.scoped(Layer.build(Database.layer({ url: `sqlite:${template}` }))))
+    return new Fixtures(dir, template)
+  }
+
+  /** A fresh copy of the template named `name`, with `seed` applied through raw better-sqlite3. */
+  fresh(name: string, seed?: (db: Sqlite.Database) => void): string {
+    const file = path.join(this.dir, `${name}.db`)
+    removeDatabase(file)
+    fs.copyFileSync(this.template, file)
+    if (seed !== undefined) {
+      const db = openConnection(file)
+      try {
+        seed(db)
+      } finally {
+        db.close()
+      }
+    }
+    return file
+  }
+
+  /** A copy of an existing database file, for a side that must not share it. */
+  copy(source: string, name: string): string {
+    const file = path.join(this.dir, `${name}.db`)
+    removeDatabase(file)
+    fs.copyFileSync(source, file)
+    return file
+  }
+
+  /**
+   * `totalEvents` events in one transaction; the session `<family>-s0` holds `sessionEvents`
+   * of them, interleaved in time with the others' (spread over 999 more sessions).
+   */
+  eventTable(family: string, totalEvents: number, sessionEvents: number): EventTable {
+    const sessions = sessionSpecs(family, sessionEvents === totalEvents ? 1 : 1_000)
+    const target = sessions[0]!
+    const others = sessions.slice(1)
+    const stride = totalEvents / sessionEvents
+    if (!Number.isInteger(stride)) throw new Error(`${totalEvents} events cannot be shared evenly by ${sessionEvents}`)
+    function* events(): Generator<EventSpec> {
+      for (let i = 0; i < totalEvents; i++) {
+        const owner = i % stride === 0 ? target : others[i % others.length]!
+        yield eventSpec(family, i, owner)
+      }
+    }
+    const file = this.fresh(family, (db) => seedRows(db, { sessions, events: events() }))
+    return { file, totalEvents, sessionId: target.id, sessionEvents }
+  }
+
+  /** The id of the last event on the newest page: the `before` cursor of the next page. */
+  static pageCursor(table: EventTable, limit: number): string {
+    const db = openConnection(table.file)
+    try {
+      const page = db.prepare<[string, number], { id: string }>(newestPageSql).all(table.sessionId, limit)
+      return page[page.length - 1]!.id
+    } finally {
+      db.close()
+    }
+  }
+
+  remove(file: string): void {
+    removeDatabase(file)
+  }
+
+  dispose(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true })
+  }
+}

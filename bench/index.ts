@@ -1,0 +1,171 @@
+/**
+ * `npm run bench [-- --quick]`: every workload on every side, then the query plans, the
+ * memory check and the cold start; prints the table and writes bench/results.{json,svg}
+ * (bench/results.quick.{json,svg} in quick mode, so a quick run never replaces a full one).
+ */
+import Sqlite from "better-sqlite3"
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import { fileURLToPath } from "node:url"
+import { renderChart } from "./chart.js"
+import { coldStart } from "./cold-start.js"
+import { full, quick } from "./config.js"
+import { drizzleBuilder, drizzlePrepared } from "./drizzle.js"
+import { ennio, explainListBySession } from "./ennio.js"
+import { Fixtures } from "./fixtures.js"
+import { type Runner, runOnce } from "./measure.js"
+import { checkStreamMemory } from "./memory-check.js"
+import { raw } from "./raw.js"
+import { type BenchResults, type Machine, render, verdicts, type WorkloadResult } from "./report.js"
+import { type Side, type SideHandle, sideLabels } from "./side.js"
+import { assertSame, digest, summarize } from "./verify.js"
+import { makeWorkloads, type Workload } from "./workloads.js"
+
+const sides: ReadonlyArray<Side> = [raw, drizzleBuilder, drizzlePrepared, ennio]
+const benchDir = fileURLToPath(new URL(".", import.meta.url))
+
+const progress = (line: string) => process.stderr.write(`${line}\n`)
+
+const packageVersion = (name: string): string =>
+  (JSON.parse(fs.readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")) as {
+    version: string
+  }).version
+
+const machine = (loadAverage: number): Machine => {
+  const memory = new Sqlite(":memory:")
+  const sqlite = memory.prepare<[], { v: string }>("SELECT sqlite_version() AS v").get()!.v
+  memory.close()
+  const cpus = os.cpus()
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage,
+    date: new Date().toISOString(),
+    versions: {
+      sqlite,
+      "better-sqlite3": packageVersion("better-sqlite3"),
+      "drizzle-orm": packageVersion("drizzle-orm"),
+      effect: packageVersion("effect"),
+      "@effect/sql": packageVersion("@effect/sql")
+    }
+  }
+}
+
+/** Which ennio-db was measured: the commit, and whether src/ had uncommitted changes. */
+const source = (): string => {
+  const git = (...args: Array<string>) =>
+    spawnSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8" })
+  const head = git("rev-parse", "--short", "HEAD")
+  if (head.status !== 0) return "unknown (not a git checkout)"
+  const changed = git("status", "--porcelain", "--", "src").stdout.trim() !== ""
+  return `${head.stdout.trim()}${changed ? " with uncommitted changes in src/" : ""}`
+}
+
+interface Lane {
+  readonly side: Side
+  readonly file: string
+  readonly handle: SideHandle
+  readonly runner: Runner
+}
+
+/**
+ * Runs one workload on every side, each on its own fresh database: all sides warm up, then
+ * their rounds alternate (in a rotating order), then the sides are checked to have done the same work.
+ */
+const runWorkload = async (workload: Workload, fixtures: Fixtures): Promise<WorkloadResult> => {
+  const lanes: Array<Lane> = []
+  const fingerprints: Array<readonly [string, string]> = []
+  try {
+    for (const side of sides) {
+      const file = workload.database(side.name)
+      const handle = await side.open(file)
+      const run = workload.bind(handle)
+      lanes.push({ side, file, handle, runner: workload.runner(run) })
+      if (workload.check.kind === "result") fingerprints.push([side.name, summarize(await runOnce(run, 0))])
+    }
+    for (const lane of lanes) await lane.runner.warmup()
+    const rounds = lanes[0]!.runner.rounds
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < lanes.length; k++) await lanes[(round + k) % lanes.length]!.runner.round()
+    }
+  } finally {
+    for (const lane of lanes) await lane.handle.close()
+  }
+  for (const lane of lanes) {
+    if (workload.check.kind === "digest") fingerprints.push([lane.side.name, digest(lane.file, workload.check.query)])
+    fixtures.remove(lane.file)
+  }
+  assertSame(workload.id, fingerprints)
+  const measured = lanes.map((lane) => ({ side: lane.side.name, ...lane.runner.result() }))
+  const rawRate = measured.find((result) => result.side === "raw")!.opsPerSec
+  for (const result of measured) {
+    progress(`  ${sideLabels[result.side].padEnd(20)} ${Math.round(result.opsPerSec).toLocaleString("en-US")} ops/s`)
+  }
+  return {
+    id: workload.id,
+    title: workload.title,
+    results: measured.map((result) => ({ ...result, ratioToRaw: result.opsPerSec / rawRate }))
+  }
+}
+
+const main = async () => {
+  const sizes = process.argv.includes("--quick") ? quick : full
+  const started = process.hrtime.bigint()
+  // Taken before the run: the machine's load and the code as they were when measuring began.
+  const machineAtStart = machine(os.loadavg()[0]!)
+  const sourceAtStart = source()
+  const fixtures = await Fixtures.make()
+  process.once("SIGINT", () => {
+    fixtures.dispose()
+    process.exit(130)
+  })
+  try {
+    const { pageTable, workloads } = makeWorkloads(sizes, fixtures)
+    const results: Array<WorkloadResult> = []
+    for (const workload of workloads) {
+      progress(`${workload.id} ${workload.title}`)
+      const result = await runWorkload(workload, fixtures)
+      results.push(
+        workload.id === "W6a" || workload.id === "W6b"
+          ? {
+            ...result,
+            queryPlans: await explainListBySession(pageTable().table.file, pageTable().table.sessionId, {
+              limit: sizes.pageSize,
+              before: workload.id === "W6b" ? pageTable().cursor : undefined
+            })
+          }
+          : result
+      )
+    }
+    progress(`memory: streamBySession over ${sizes.streamEvents.toLocaleString("en-US")} events`)
+    const memory = checkStreamMemory(fixtures, sizes)
+    progress("W9 cold start")
+    const cold = coldStart(fixtures, sizes)
+    const bench: BenchResults = {
+      mode: sizes.mode,
+      machine: machineAtStart,
+      source: sourceAtStart,
+      settings: "file-backed, WAL, synchronous NORMAL, foreign_keys ON, the schema and indices of ennio-db's migrations",
+      sizes,
+      workloads: results,
+      coldStart: cold,
+      memory,
+      verdicts: verdicts(results, cold),
+      wallSeconds: Number(process.hrtime.bigint() - started) / 1e9
+    }
+    const stem = sizes.mode === "quick" ? "results.quick" : "results"
+    fs.writeFileSync(`${benchDir}${stem}.json`, JSON.stringify(bench, null, 2) + "\n")
+    fs.writeFileSync(`${benchDir}${stem}.svg`, renderChart(bench))
+    console.log(render(bench))
+    console.log(`Written: bench/${stem}.json, bench/${stem}.svg`)
+  } finally {
+    fixtures.dispose()
+  }
+}
+
+await main()

@@ -1,0 +1,197 @@
+/**
+ * The results: judged against the targets, printed as a table, and written as JSON.
+ */
+import type { ColdStartResult } from "./cold-start.js"
+import type { Mode, Sizes } from "./config.js"
+import type { QueryPlan } from "./ennio.js"
+import type { Measurement } from "./measure.js"
+import type { MemoryResult } from "./memory-check.js"
+import { sideLabels, type SideName } from "./side.js"
+import { type Target, targets, type WorkloadId } from "./targets.js"
+
+export interface SideResult extends Measurement {
+  readonly side: SideName
+  /** This side's ops/s ÷ raw's ops/s in the same run. */
+  readonly ratioToRaw: number
+}
+
+export interface WorkloadResult {
+  readonly id: WorkloadId
+  readonly title: string
+  readonly results: ReadonlyArray<SideResult>
+  /** W6: the statements ennio-db ran and SQLite's plan for each. */
+  readonly queryPlans?: ReadonlyArray<QueryPlan>
+}
+
+/** ennio-db on one workload, against its target and against Drizzle. */
+export interface Verdict {
+  readonly id: WorkloadId
+  readonly target: string
+  readonly measured: string
+  readonly met: boolean
+  readonly aheadOfBuilder: boolean | null
+  /** null where the issue does not ask for it. */
+  readonly aheadOfPrepared: boolean | null
+}
+
+export interface Machine {
+  readonly node: string
+  readonly v8: string
+  readonly os: string
+  readonly cpu: string
+  readonly cores: number
+  readonly memoryGiB: number
+  /** 1-minute load average when the run started: other work on the machine makes figures noisier. */
+  readonly loadAverage: number
+  readonly date: string
+  readonly versions: Readonly<Record<string, string>>
+}
+
+export interface BenchResults {
+  readonly mode: Mode
+  readonly machine: Machine
+  /** The ennio-db commit measured. */
+  readonly source: string
+  readonly settings: string
+  /** Table sizes and iteration counts of this run. */
+  readonly sizes: Sizes
+  readonly workloads: ReadonlyArray<WorkloadResult>
+  readonly coldStart: ColdStartResult
+  readonly memory: MemoryResult
+  readonly verdicts: ReadonlyArray<Verdict>
+  readonly wallSeconds: number
+}
+
+const find = (workload: WorkloadResult, side: SideName) => workload.results.find((result) => result.side === side)
+
+const plansOk = (plans: ReadonlyArray<QueryPlan> | undefined) =>
+  plans !== undefined && plans.length > 0 && plans.every((plan) => plan.usesIndex && !plan.tempBTree)
+
+const judge = (target: Target, ennio: SideResult, plans: ReadonlyArray<QueryPlan> | undefined) =>
+  target.kind === "ratio"
+    ? { measured: `${ennio.ratioToRaw.toFixed(2)}× raw`, met: ennio.ratioToRaw >= target.min }
+    : {
+      measured: `p50 ${formatUs(ennio.p50Us)} µs, plan ${plansOk(plans) ? "indexed" : "NOT indexed"}`,
+      met: ennio.p50Us <= target.maxUs && plansOk(plans)
+    }
+
+export const verdicts = (
+  workloads: ReadonlyArray<WorkloadResult>,
+  coldStart: ColdStartResult
+): Array<Verdict> => {
+  const out: Array<Verdict> = workloads.flatMap((workload) => {
+    const ennio = find(workload, "ennio-db")
+    const builder = find(workload, "drizzle-builder")
+    const prepared = find(workload, "drizzle-prepared")
+    if (ennio === undefined || builder === undefined || prepared === undefined) return []
+    const { beatPrepared, target } = targets[workload.id]
+    return [{
+      id: workload.id,
+      target: target.label,
+      ...judge(target, ennio, workload.queryPlans),
+      aheadOfBuilder: ennio.opsPerSec > builder.opsPerSec,
+      aheadOfPrepared: beatPrepared ? ennio.opsPerSec > prepared.opsPerSec : null
+    }]
+  })
+  if (coldStart.status === "ran") {
+    const { target } = targets.W9
+    out.push({
+      id: "W9",
+      target: target.label,
+      measured: `${(1 / coldStart.ratio).toFixed(2)}× the plain script's time`,
+      met: target.kind === "ratio" && coldStart.ratio >= target.min,
+      aheadOfBuilder: null,
+      aheadOfPrepared: null
+    })
+  }
+  return out
+}
+
+const formatUs = (us: number) => us >= 1_000 ? Math.round(us).toLocaleString("en-US") : us.toFixed(1)
+const formatRate = (rate: number) =>
+  rate >= 100 ? Math.round(rate).toLocaleString("en-US") : rate.toFixed(rate >= 10 ? 1 : 2)
+const mark = (ok: boolean) => (ok ? "✓" : "✗")
+
+const row = (label: string, m: Measurement, ratio: number) =>
+  `    ${label.padEnd(20)}${formatRate(m.opsPerSec).padStart(12)}${formatUs(m.p50Us).padStart(11)}${
+    formatUs(m.p99Us).padStart(11)
+  }${ratio.toFixed(2).padStart(8)}`
+
+const verdictText = (verdict: Verdict) =>
+  [
+    `target ${verdict.target} ${mark(verdict.met)}`,
+    ...(verdict.aheadOfBuilder === null ? [] : [`ahead of builder ${mark(verdict.aheadOfBuilder)}`]),
+    ...(verdict.aheadOfPrepared === null ? [] : [`ahead of prepared ${mark(verdict.aheadOfPrepared)}`])
+  ].join(" · ")
+
+const header = `    ${"side".padEnd(20)}${"ops/s".padStart(12)}${"p50 µs".padStart(11)}${"p99 µs".padStart(11)}${
+  "× raw".padStart(8)
+}`
+
+export const render = (results: BenchResults): string => {
+  const { machine } = results
+  const lines: Array<string> = [
+    `ennio-db benchmark · ${results.mode} run · ${machine.date}`,
+    `node ${machine.node} · ${machine.cpu} · ${machine.cores} cores · ${machine.os} · load ${
+      machine.loadAverage.toFixed(2)
+    } at start`,
+    `ennio-db at ${results.source}`,
+    `every side: ${results.settings}`,
+    ...(results.mode === "quick" ? ["quick mode: smaller tables and fewer iterations than the full run"] : []),
+    ""
+  ]
+  const verdictOf = (id: WorkloadId) => results.verdicts.find((verdict) => verdict.id === id)
+  for (const workload of results.workloads) {
+    lines.push(`${workload.id.padEnd(4)}${workload.title}`, header)
+    for (const result of workload.results) {
+      const line = row(sideLabels[result.side], result, result.ratioToRaw)
+      const verdict = result.side === "ennio-db" ? verdictOf(workload.id) : undefined
+      lines.push(verdict === undefined ? line : `${line}   ${verdictText(verdict)}`)
+    }
+    for (const plan of workload.queryPlans ?? []) {
+      lines.push(`    query: ${plan.sql}`, ...plan.plan.map((step) => `      plan: ${step}`))
+    }
+    if (workload.queryPlans?.length === 0) lines.push("    query plan: no statement captured through @effect/sql")
+    lines.push("")
+  }
+  const cold = results.coldStart
+  if (cold.status === "skipped") {
+    lines.push(`W9 skipped: ${cold.reason}`, "")
+  } else {
+    const verdict = verdictOf("W9")
+    lines.push(
+      `W9  ennio-db status as a cold process, demo --sessions ${cold.demoSessions.toLocaleString("en-US")}`,
+      header,
+      row("plain node script", cold.plain, 1),
+      `${row("ennio-db status", cold.cli, cold.ratio)}   ${verdict === undefined ? "" : verdictText(verdict)}`,
+      ""
+    )
+  }
+  const memory = results.memory
+  lines.push(
+    `Memory: streamBySession over ${memory.events.toLocaleString("en-US")} events (${memory.pages} pages) in ${
+      memory.seconds.toFixed(1)
+    } s: peak heap growth ${memory.peakGrowthMb.toFixed(1)} MB, budget ${memory.budgetMb} MB ${
+      mark(memory.withinBudget)
+    }`,
+    `    (heapUsed after every page; full GC forced every ${memory.collectEveryPages} pages; ` +
+      `largest growth right after a GC ${memory.retainedGrowthMb.toFixed(1)} MB)`,
+    ""
+  )
+  const missed = results.verdicts.filter((verdict) => !verdict.met)
+  lines.push(
+    `Targets met: ${results.verdicts.length - missed.length} of ${results.verdicts.length}` +
+      (missed.length === 0 ? "" : ` (missed: ${missed.map((v) => `${v.id} ${v.measured}`).join("; ")})`),
+    tally("Ahead of Drizzle builder", results.verdicts, (verdict) => verdict.aheadOfBuilder),
+    tally("Ahead of Drizzle prepared", results.verdicts, (verdict) => verdict.aheadOfPrepared),
+    `Wall time: ${results.wallSeconds.toFixed(1)} s`
+  )
+  return lines.join("\n")
+}
+
+const tally = (what: string, all: ReadonlyArray<Verdict>, ahead: (verdict: Verdict) => boolean | null) => {
+  const asked = all.filter((verdict) => ahead(verdict) !== null)
+  const behind = asked.filter((verdict) => ahead(verdict) === false).map((verdict) => verdict.id)
+  return `${what}: ${asked.length - behind.length} of ${asked.length}` +
+    (behind.length === 0 ? "" : ` (behind on ${behind.join(", ")})`)
+}

@@ -1,0 +1,38 @@
+/**
+ * What every side offers the workloads: each method takes the workload's data up front
+ * (converted to the side's own input form before any timing) and returns operation `i`.
+ */
+import type { EventSpec, MetricsSpec, SessionSpec } from "./data.js"
+import type { Run } from "./measure.js"
+
+export type SideName = "raw" | "drizzle-builder" | "drizzle-prepared" | "ennio-db"
+
+export const sideLabels: Record<SideName, string> = {
+  "raw": "raw better-sqlite3",
+  "drizzle-builder": "Drizzle builder",
+  "drizzle-prepared": "Drizzle prepared",
+  "ennio-db": "ennio-db"
+}
+
+export interface SideHandle {
+  /** W1: get session `ids[i]`. */
+  readonly sessionsGet: (ids: ReadonlyArray<string>) => Run
+  /** W2: insert session `specs[i]`. */
+  readonly sessionsInsert: (specs: ReadonlyArray<SessionSpec>) => Run
+  /** W3, W4: insert event `specs[i]` on its own. */
+  readonly eventsInsert: (specs: ReadonlyArray<EventSpec>) => Run
+  /** W5: insert all of `batches[i]` at once. */
+  readonly eventsInsertMany: (batches: ReadonlyArray<ReadonlyArray<EventSpec>>) => Run
+  /** W6: the session's newest `limit` events, or those older than event `before`. */
+  readonly eventsPage: (sessionId: string, before: string | undefined, limit: number) => Run
+  /** W7: every session, newest first. */
+  readonly sessionsList: () => Run
+  /** W8: add `specs[i]` to its session's counters. */
+  readonly metricsRecord: (specs: ReadonlyArray<MetricsSpec>) => Run
+  readonly close: () => Promise<void>
+}
+
+export interface Side {
+  readonly name: SideName
+  readonly open: (file: string) => Promise<SideHandle>
+}

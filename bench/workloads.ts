@@ -1,0 +1,165 @@
+/**
+ * W1–W8: for each, the database a side starts from, its operation on that side, how it is
+ * timed, and how the sides are checked to have done the same work.
+ */
+import type { Sizes } from "./config.js"
+import {
+  eventSpec,
+  type EventSpec,
+  metricsSpec,
+  randomIndices,
+  type SessionSpec,
+  sessionSpecs
+} from "./data.js"
+import { type EventTable, Fixtures } from "./fixtures.js"
+import {
+  concurrentOps,
+  concurrentRunner,
+  type Run,
+  type Runner,
+  sequentialOps,
+  sequentialRunner
+} from "./measure.js"
+import { seedRows } from "./raw.js"
+import type { SideHandle, SideName } from "./side.js"
+import type { WorkloadId } from "./targets.js"
+
+type Check =
+  | { readonly kind: "result" }
+  | { readonly kind: "digest"; readonly query: string }
+
+export interface Workload {
+  readonly id: Exclude<WorkloadId, "W9">
+  readonly title: string
+  /** A fresh database file for `side`, seeded with what the workload reads or refers to. */
+  readonly database: (side: SideName) => string
+  readonly bind: (handle: SideHandle) => Run
+  readonly runner: (run: Run) => Runner
+  readonly check: Check
+}
+
+/** The W6 table and the cursor of its second page, built on first use. */
+interface PageTable {
+  readonly table: EventTable
+  readonly cursor: string
+}
+
+const sessionsDigest = "SELECT * FROM sessions ORDER BY id"
+const eventsDigest = "SELECT * FROM events ORDER BY id"
+// updated_at is each side's own clock; the counters must agree.
+const metricsDigest = `SELECT session_id, total_tokens_in, total_tokens_out, estimated_cost_usd, ci_runs, ci_failures,
+  review_rounds, time_to_first_pr_secs, time_to_merge_secs FROM session_metrics ORDER BY session_id`
+
+const once = <A>(make: () => A): () => A => {
+  let value: A | undefined
+  return () => (value ??= make())
+}
+
+const count = (n: number) => n.toLocaleString("en-US")
+
+export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
+  const writeSessions: ReadonlyArray<SessionSpec> = sessionSpecs("wr", sizes.writeSessions)
+  const withWriteSessions = (name: string) => fixtures.fresh(name, (db) => seedRows(db, { sessions: writeSessions }))
+  const eventsFor = (family: string, n: number): Array<EventSpec> =>
+    Array.from({ length: n }, (_, i) => eventSpec(family, i, writeSessions[i % writeSessions.length]!))
+
+  const getIds = once(() =>
+    randomIndices(sequentialOps(sizes.get), sizes.getTableSessions).map((index) => `w1-s${index}`)
+  )
+  const newSessions = once(() => sessionSpecs("w2", sequentialOps(sizes.insertSession)))
+  const singleEvents = once(() => eventsFor("w3", sequentialOps(sizes.insertEvent)))
+  const concurrentEvents = once(() => eventsFor("w4", concurrentOps(sizes.concurrentInsert)))
+  const batches = once(() => {
+    const all = eventsFor("w5", sequentialOps(sizes.insertMany) * sizes.batchEvents)
+    return Array.from(
+      { length: sequentialOps(sizes.insertMany) },
+      (_, b) => all.slice(b * sizes.batchEvents, (b + 1) * sizes.batchEvents)
+    )
+  })
+  const pageTable = once((): PageTable => {
+    const table = fixtures.eventTable("w6", sizes.pageTableEvents, sizes.pageSessionEvents)
+    return { table, cursor: Fixtures.pageCursor(table, sizes.pageSize) }
+  })
+  const deltas = once(() =>
+    Array.from({ length: concurrentOps(sizes.concurrentRecord) }, (_, i) => metricsSpec(i, writeSessions))
+  )
+
+  const pageScope = `session of ${count(sizes.pageSessionEvents)} in ${count(sizes.pageTableEvents)} events`
+  const workloads: ReadonlyArray<Workload> = [
+    {
+      id: "W1",
+      title: `sessions.get by id, ${count(sizes.getTableSessions)} sessions, random order`,
+      database: (side) =>
+        fixtures.fresh(`w1-${side}`, (db) => seedRows(db, { sessions: sessionSpecs("w1", sizes.getTableSessions) })),
+      bind: (handle) => handle.sessionsGet(getIds()),
+      runner: (run) => sequentialRunner(run, sizes.get),
+      check: { kind: "result" }
+    },
+    {
+      id: "W2",
+      title: "sessions.insert, full rows with JSON columns",
+      database: (side) => fixtures.fresh(`w2-${side}`),
+      bind: (handle) => handle.sessionsInsert(newSessions()),
+      runner: (run) => sequentialRunner(run, sizes.insertSession),
+      check: { kind: "digest", query: sessionsDigest }
+    },
+    {
+      id: "W3",
+      title: "events.insert, one at a time",
+      database: (side) => withWriteSessions(`w3-${side}`),
+      bind: (handle) => handle.eventsInsert(singleEvents()),
+      runner: (run) => sequentialRunner(run, sizes.insertEvent),
+      check: { kind: "digest", query: eventsDigest }
+    },
+    {
+      id: "W4",
+      title: `events.insert from ${sizes.concurrentInsert.callers} concurrent callers`,
+      database: (side) => withWriteSessions(`w4-${side}`),
+      bind: (handle) => handle.eventsInsert(concurrentEvents()),
+      runner: (run) => concurrentRunner(run, sizes.concurrentInsert),
+      check: { kind: "digest", query: eventsDigest }
+    },
+    {
+      id: "W5",
+      title: `events.insertMany of ${count(sizes.batchEvents)} events (one op = one call)`,
+      database: (side) => withWriteSessions(`w5-${side}`),
+      bind: (handle) => handle.eventsInsertMany(batches()),
+      runner: (run) => sequentialRunner(run, sizes.insertMany),
+      check: { kind: "digest", query: eventsDigest }
+    },
+    {
+      id: "W6a",
+      title: `listBySession newest ${sizes.pageSize}, ${pageScope}`,
+      database: (side) => fixtures.copy(pageTable().table.file, `w6a-${side}`),
+      bind: (handle) => handle.eventsPage(pageTable().table.sessionId, undefined, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" }
+    },
+    {
+      id: "W6b",
+      title: `listBySession next ${sizes.pageSize} through \`before\`, ${pageScope}`,
+      database: (side) => fixtures.copy(pageTable().table.file, `w6b-${side}`),
+      bind: (handle) => handle.eventsPage(pageTable().table.sessionId, pageTable().cursor, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" }
+    },
+    {
+      id: "W7",
+      title: `sessions.list() of ${count(sizes.listSessions)} sessions`,
+      database: (side) =>
+        fixtures.fresh(`w7-${side}`, (db) => seedRows(db, { sessions: sessionSpecs("w7", sizes.listSessions) })),
+      bind: (handle) => handle.sessionsList(),
+      runner: (run) => sequentialRunner(run, sizes.list),
+      check: { kind: "result" }
+    },
+    {
+      id: "W8",
+      title: `metrics.record from ${sizes.concurrentRecord.callers} concurrent callers`,
+      database: (side) => withWriteSessions(`w8-${side}`),
+      bind: (handle) => handle.metricsRecord(deltas()),
+      runner: (run) => concurrentRunner(run, sizes.concurrentRecord),
+      check: { kind: "digest", query: metricsDigest }
+    }
+  ]
+  return { workloads, pageTable }
+}
