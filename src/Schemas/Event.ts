@@ -53,7 +53,7 @@ const priorities: ReadonlySet<string> = new Set(EventPriority.literals)
 export const EventCodec = RowCodec.make(OrchestratorEvent, {
   decode: (row) =>
     RowCodec.attempt(() =>
-      new OrchestratorEvent({
+      RowCodec.construct(OrchestratorEvent, {
         id: RowCodec.takeId<EventId>(row.id),
         eventType: RowCodec.takeLiteral<EventType>(eventTypes, row.event_type),
         priority: RowCodec.takeLiteral<EventPriority>(priorities, row.priority),
@@ -62,7 +62,7 @@ export const EventCodec = RowCodec.make(OrchestratorEvent, {
         timestamp: RowCodec.takeTimestamp(row.timestamp),
         message: RowCodec.takeString(row.message),
         data: RowCodec.takeJson(row.data)
-      }, true)
+      })
     ),
   encode: (event) =>
     RowCodec.attempt(() => ({

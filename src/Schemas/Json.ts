@@ -7,6 +7,7 @@
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import {
+  construct,
   isPlainObject,
   orNull,
   refuse,
@@ -91,10 +92,10 @@ export const AgentSessionInfoInput = Schema.transform(
   {
     strict: true,
     decode: ({ cost, summary }) =>
-      new AgentSessionInfo({
+      construct(AgentSessionInfo, {
         summary: Option.fromNullable(summary),
-        cost: Option.map(Option.fromNullable(cost), (c) => new AgentCost(c, true))
-      }, true),
+        cost: Option.map(Option.fromNullable(cost), (c) => construct(AgentCost, c))
+      }),
     encode: (info) => ({
       summary: Option.getOrNull(info.summary),
       cost: Option.getOrNull(Option.map(info.cost, (c) => ({ ...c })))
@@ -107,11 +108,11 @@ export type AgentSessionInfoInput = typeof AgentSessionInfoInput.Encoded
 /** Fast path of the `runtime_handle` column (see RowCodec): a parsed JSON value to a RuntimeHandle. */
 export const runtimeHandleFromJson = (json: unknown): RuntimeHandle => {
   if (!isPlainObject(json)) return refuse()
-  return new RuntimeHandle({
+  return construct(RuntimeHandle, {
     id: takeString(json.id),
     runtimeName: takeString(json.runtime_name),
     data: isPlainObject(json.data) ? json.data : refuse()
-  }, true)
+  })
 }
 
 /** Fast path of the `runtime_handle` column: a RuntimeHandle to its JSON shape. */
@@ -128,17 +129,17 @@ export const runtimeHandleToJson = (value: unknown) => {
 export const agentInfoFromJson = (json: unknown): AgentSessionInfo => {
   if (!isPlainObject(json)) return refuse()
   const cost = json.cost
-  return new AgentSessionInfo({
+  return construct(AgentSessionInfo, {
     summary: takeNullable(json.summary, takeString),
     cost: takeNullable(cost, (c) => {
       if (!isPlainObject(c)) return refuse()
-      return new AgentCost({
+      return construct(AgentCost, {
         inputTokens: takeCount(c.input_tokens),
         outputTokens: takeCount(c.output_tokens),
         estimatedCostUsd: takeFinite(c.estimated_cost_usd)
-      }, true)
+      })
     })
-  }, true)
+  })
 }
 
 /** Fast path of the `agent_info` column: an AgentSessionInfo to its JSON shape. */

@@ -45,7 +45,7 @@ export type ProjectInsert = typeof ProjectInsert.Encoded
 export const ProjectCodec = RowCodec.make(Project, {
   decode: (row) =>
     RowCodec.attempt(() =>
-      new Project({
+      RowCodec.construct(Project, {
         id: RowCodec.takeId<ProjectId>(row.project_id),
         name: RowCodec.takeString(row.name),
         repo: RowCodec.takeString(row.repo),
@@ -54,7 +54,7 @@ export const ProjectCodec = RowCodec.make(Project, {
         configHash: RowCodec.takeString(row.config_hash),
         createdAt: RowCodec.takeTimestamp(row.created_at),
         updatedAt: RowCodec.takeTimestamp(row.updated_at)
-      }, true)
+      })
     ),
   encode: (project) =>
     RowCodec.attempt(() => ({

@@ -88,7 +88,7 @@ const activities: ReadonlySet<string> = new Set(ActivityState.literals)
 export const SessionCodec = RowCodec.make(Session, {
   decode: (row) =>
     RowCodec.attempt(() =>
-      new Session({
+      RowCodec.construct(Session, {
         id: RowCodec.takeId<SessionId>(row.id),
         projectId: RowCodec.takeId<ProjectId>(row.project_id),
         status: RowCodec.takeLiteral<SessionStatus>(statuses, row.status),
@@ -109,7 +109,7 @@ export const SessionCodec = RowCodec.make(Session, {
         lastActivityAt: RowCodec.takeTimestamp(row.last_activity_at),
         restoredAt: RowCodec.takeNullable(row.restored_at, RowCodec.takeTimestamp),
         archivedAt: RowCodec.takeNullable(row.archived_at, RowCodec.takeTimestamp)
-      }, true)
+      })
     ),
   encode: (session) =>
     RowCodec.attempt(() => ({

@@ -81,7 +81,7 @@ export interface MetricsTotals {
 export const SessionMetricsCodec = RowCodec.make(SessionMetrics, {
   decode: (row) =>
     RowCodec.attempt(() =>
-      new SessionMetrics({
+      RowCodec.construct(SessionMetrics, {
         sessionId: RowCodec.takeId<SessionId>(row.session_id),
         totalTokensIn: RowCodec.takeCount(row.total_tokens_in),
         totalTokensOut: RowCodec.takeCount(row.total_tokens_out),
@@ -92,7 +92,7 @@ export const SessionMetricsCodec = RowCodec.make(SessionMetrics, {
         timeToFirstPrSecs: RowCodec.takeNullable(row.time_to_first_pr_secs, RowCodec.takeCount),
         timeToMergeSecs: RowCodec.takeNullable(row.time_to_merge_secs, RowCodec.takeCount),
         updatedAt: RowCodec.takeTimestamp(row.updated_at)
-      }, true)
+      })
     ),
   encode: (metrics) =>
     RowCodec.attempt(() => ({

@@ -24,14 +24,14 @@ const agreesWithSchema = <A extends object, I extends object>(
 
     const same = <X>(fast: Either.Either<X, unknown>, slow: Either.Either<X, unknown>) => {
       expect(Either.isRight(fast)).toBe(Either.isRight(slow))
-      if (Either.isRight(fast) && Either.isRight(slow)) expect(fast.right).toEqual(slow.right)
+      if (Either.isRight(fast) && Either.isRight(slow)) expect(fast.right).toStrictEqual(slow.right)
     }
 
     it("decodes valid rows to the Schema's value, on the fast path", () => {
       fc.assert(fc.property(valid, (value) => {
         const row = JSON.parse(JSON.stringify(encodeSync(value)))
         same(codec.decode(row), schemaDecode(row))
-        expect(codec.fast.decode(row)).toEqual(value)
+        expect(codec.fast.decode(row)).toStrictEqual(value)
       }), { numRuns: 500 })
     })
 
