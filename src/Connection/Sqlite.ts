@@ -51,7 +51,8 @@ const preparePath = (filename: string): Effect.Effect<void, DbError> =>
     try: () => {
       const stat = fs.statSync(filename, { throwIfNoEntry: false })
       if (stat === undefined) {
-        fs.mkdirSync(path.dirname(filename), { recursive: true })
+        // Folders it creates are private too: whoever can write there can swap the database or its WAL.
+        fs.mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 })
         try {
           fs.closeSync(fs.openSync(filename, "wx", 0o600))
         } catch (error) {

@@ -6,8 +6,19 @@
 import * as Order from "effect/Order"
 import * as Schema from "effect/Schema"
 
+/** A literal enum whose failure message lists every allowed spelling. */
+const literals = <const L extends readonly [string, ...Array<string>]>(name: string, ...values: L) =>
+  Schema.Literal(...values).annotations({
+    identifier: name,
+    message: (issue) => ({
+      message: `expected a ${name} (${values.join(", ")}), got ${JSON.stringify(issue.actual)}`,
+      override: true
+    })
+  })
+
 /** @since 0.1.0 */
-export const SessionStatus = Schema.Literal(
+export const SessionStatus = literals(
+  "SessionStatus",
   "spawning",
   "working",
   "pr_open",
@@ -71,12 +82,15 @@ export const SessionStatuses = {
 } as const
 
 /** @since 0.1.0 */
-export const ActivityState = Schema.Literal("active", "ready", "idle", "waiting_input", "blocked", "exited")
+export const ActivityState = literals(
+  "ActivityState",
+  "active", "ready", "idle", "waiting_input", "blocked", "exited")
 /** @since 0.1.0 */
 export type ActivityState = typeof ActivityState.Type
 
 /** @since 0.1.0 */
-export const EventType = Schema.Literal(
+export const EventType = literals(
+  "EventType",
   "session_spawned",
   "session_working",
   "session_exited",
@@ -112,7 +126,9 @@ export const EventType = Schema.Literal(
 export type EventType = typeof EventType.Type
 
 /** @since 0.1.0 */
-export const EventPriority = Schema.Literal("info", "action", "urgent", "critical")
+export const EventPriority = literals(
+  "EventPriority",
+  "info", "action", "urgent", "critical")
 /** @since 0.1.0 */
 export type EventPriority = typeof EventPriority.Type
 
