@@ -1,6 +1,7 @@
 /**
- * The database layer: parses the URL, opens the connection, runs the embedded migrations,
- * and provides `SqlClient` (and `SqliteClient`) to the repositories.
+ * The database layer: parses the URL, opens the connection (SQLite, or PostgreSQL for a
+ * `postgres://` URL), runs the embedded migrations, and provides `SqlClient` to the
+ * repositories.
  *
  * @since 0.1.0
  */
@@ -13,25 +14,33 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type * as Postgres from "./Connection/Postgres.js"
 import * as Sqlite from "./Connection/Sqlite.js"
 import { StatementRunner } from "./Connection/StatementRunner.js"
-import { migrate } from "./Migrations/index.js"
+import { migrate, refuseNewerSqlite } from "./Migrations/index.js"
 import { DbError } from "./Schemas/Errors.js"
 
 /** @since 0.1.0 */
 export type Synchronous = Sqlite.Synchronous
 
 /**
- * What the database layer provides: the `SqlClient` (also as `SqliteClient`) and the
- * statement runner the repositories use.
+ * What the database layer provides, whichever the backend: the `SqlClient` and the statement
+ * runner the repositories use. The driver's own client is there too, as `SqliteClient` or as
+ * `PgClient`, for `Effect.serviceOption`; `layerMemory` provides `SqliteClient` in its type.
  *
  * @since 0.1.0
  */
-export type DatabaseServices = SqlClient.SqlClient | SqliteClient | StatementRunner
+export type DatabaseServices = SqlClient.SqlClient | StatementRunner
 
 /** @since 0.1.0 */
 export interface DatabaseOptions {
-  /** `sqlite:ennio.db`, `sqlite:relative/or/absolute.db`, `sqlite://path` or `sqlite::memory:`. */
+  /**
+   * `sqlite:ennio.db`, `sqlite:relative/or/absolute.db`, `sqlite://path`, `sqlite::memory:`,
+   * or `postgres://user:password@host:port/database` (also `postgresql://`).
+   */
   readonly url: string
   /** SQLite's `synchronous`: `normal` (the default, safe in WAL mode) or `full` (survives power loss). */
   readonly synchronous?: Synchronous | undefined
@@ -45,15 +54,48 @@ export interface DatabaseOptions {
 export type DatabaseTarget =
   | { readonly _tag: "SqliteFile"; readonly filename: string }
   | { readonly _tag: "SqliteMemory" }
+  | {
+    readonly _tag: "Postgres"
+    /** The URL as given, password included. */
+    readonly url: Redacted.Redacted<string>
+    /** The URL with its password masked (`postgres://user:***@host:5432/db`): for messages and logs. */
+    readonly display: string
+  }
 
 /** @since 0.1.0 */
-export const acceptedUrlForms = "sqlite:ennio.db, sqlite:relative/or/absolute.db, sqlite://path, sqlite::memory:"
+export const acceptedUrlForms =
+  "sqlite:ennio.db, sqlite:relative/or/absolute.db, sqlite://path, sqlite::memory:, " +
+  "postgres://user:password@host:port/database (or postgresql://)"
 
 /** @since 0.1.0 */
 export const defaultUrl = "sqlite:ennio.db"
 
 /**
- * Parses a database URL, or explains which forms are accepted.
+ * A database URL fit for a message or a log line: the password of `scheme://user:password@…`
+ * and a `password=` query parameter become `***`.
+ *
+ * @since 0.1.0
+ */
+export const redactUrl = (url: string): string => {
+  let redacted = url
+  const start = url.indexOf("://")
+  if (start !== -1) {
+    const authorityStart = start + 3
+    const at = url.lastIndexOf("@")
+    if (at > authorityStart) {
+      const userinfo = url.slice(authorityStart, at)
+      const colon = userinfo.indexOf(":")
+      if (colon !== -1) redacted = `${url.slice(0, authorityStart)}${userinfo.slice(0, colon)}:***${url.slice(at)}`
+    }
+  }
+  return redacted.replace(/([?&]password=)[^&#]*/gi, "$1***")
+}
+
+const isPostgresUrl = (url: string) => /^postgres(?:ql)?:\/\//i.test(url)
+
+/**
+ * Parses a database URL, or explains which forms are accepted. The password of a refused
+ * URL is not repeated in the message.
  *
  * @since 0.1.0
  */
@@ -62,9 +104,17 @@ export const parseUrl = (url: string): Either.Either<DatabaseTarget, DbError> =>
     Either.left(
       new DbError({
         reason: "Connection",
-        message: `Unsupported database URL ${JSON.stringify(url)}: ${why}. Accepted forms: ${acceptedUrlForms}`
+        message: `Unsupported database URL ${JSON.stringify(redactUrl(url))}: ${why}. Accepted forms: ${acceptedUrlForms}`
       })
     )
+  if (isPostgresUrl(url)) {
+    try {
+      new URL(url)
+    } catch {
+      return refuse("not a valid URL")
+    }
+    return Either.right({ _tag: "Postgres", url: Redacted.make(url), display: redactUrl(url) })
+  }
   if (!url.startsWith("sqlite:")) return refuse(url.trim() === "" ? "it is empty" : "unknown scheme")
   if (url === "sqlite::memory:") return Either.right({ _tag: "SqliteMemory" })
   const filename = url.startsWith("sqlite://") ? url.slice("sqlite://".length) : url.slice("sqlite:".length)
@@ -75,13 +125,13 @@ export const parseUrl = (url: string): Either.Either<DatabaseTarget, DbError> =>
 // Busy timeout: how long a writer waits for another process's lock before failing.
 const busyTimeoutMs = 10_000
 
-const makeClient = (options: DatabaseOptions) =>
+const makeSqlite = (target: Exclude<DatabaseTarget, { _tag: "Postgres" }>, options: DatabaseOptions) =>
   Effect.gen(function*() {
-    const target = yield* parseUrl(options.url)
     const { client, runner } = yield* Sqlite.make({
       filename: target._tag === "SqliteMemory" ? ":memory:" : target.filename,
       synchronous: options.synchronous ?? "normal",
-      busyTimeoutMs
+      busyTimeoutMs,
+      inspect: refuseNewerSqlite
     })
     yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
     return Context.make(SqliteClient, client).pipe(
@@ -90,9 +140,33 @@ const makeClient = (options: DatabaseOptions) =>
     )
   })
 
+// Loaded on first use: a SQLite program never evaluates the PostgreSQL driver.
+const loadPostgres = Effect.promise((): Promise<typeof Postgres> => import("./Connection/Postgres.js"))
+
+const makePostgres = (target: Extract<DatabaseTarget, { _tag: "Postgres" }>) =>
+  Effect.gen(function*() {
+    const { make } = yield* loadPostgres
+    const context = yield* make({ url: target.url, display: target.display })
+    yield* Effect.provide(migrate, context)
+    return context
+  })
+
+const makeClient = (options: DatabaseOptions): Effect.Effect<
+  Context.Context<DatabaseServices>,
+  DbError,
+  Scope.Scope | Reactivity.Reactivity
+> =>
+  Effect.flatMap(
+    parseUrl(options.url),
+    (target): Effect.Effect<Context.Context<DatabaseServices>, DbError, Scope.Scope | Reactivity.Reactivity> =>
+      target._tag === "Postgres" ? makePostgres(target) : makeSqlite(target, options)
+  )
+
 /**
- * Opens the database at `url`, migrates it, and provides `SqlClient` and `SqliteClient`.
- * Nothing can query before the migrations have finished.
+ * Opens the database at `url` (SQLite, or PostgreSQL for `postgres://` and `postgresql://`),
+ * migrates it, and provides `SqlClient`. Nothing can query before the migrations have
+ * finished. A server that cannot be reached, or refuses the login, fails the layer with
+ * `DbError` reason `Connection`; no message carries the password.
  *
  * @since 0.1.0
  */
@@ -124,17 +198,69 @@ export const layerConfig: Layer.Layer<DatabaseServices, DbError> = Layer.unwrapE
  *
  * @since 0.1.0
  */
-export const layerMemory: Layer.Layer<DatabaseServices, DbError> = layer({
-  url: "sqlite::memory:"
-})
+export const layerMemory: Layer.Layer<DatabaseServices | SqliteClient, DbError> = Layer.scopedContext(
+  makeSqlite({ _tag: "SqliteMemory" }, { url: "sqlite::memory:" })
+).pipe(Layer.provide(Reactivity.layer))
 
 /**
- * Maps a driver failure to `DbError` reason `Query`.
+ * Whether a driver failure is the connection's rather than the statement's: PostgreSQL's
+ * server went away, restarted or refused the login. (SQLite reports those when it opens.)
+ *
+ * @since 0.1.0
+ */
+export const isConnectionFailure = (error: SqlError): boolean => {
+  const cause = error.cause as { readonly code?: unknown; readonly message?: unknown } | undefined
+  const code = typeof cause?.code === "string" ? cause.code : ""
+  if (code.startsWith("08") || connectionCodes.has(code)) return true
+  const message = typeof cause?.message === "string" ? cause.message : ""
+  return connectionMessages.test(message) || connectionMessages.test(error.message)
+}
+
+// SQLSTATEs and socket errors that mean the connection, not the statement, failed.
+const connectionCodes: ReadonlySet<string> = new Set([
+  "57P01", // admin_shutdown: the server is shutting down or restarting
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now: the server is starting up
+  "57P05", // idle_session_timeout
+  "25P03", // idle_in_transaction_session_timeout
+  "53300", // too_many_connections
+  "3D000", // the database does not exist (it was dropped)
+  "28000", // invalid_authorization_specification
+  "28P01", // invalid_password
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN"
+])
+
+const connectionMessages = new RegExp(
+  [
+    "Connection terminated", // the socket closed under a query (pg)
+    "Connection error", // @effect/sql-pg: the client emitted an error mid-query
+    "not queryable", // a client whose connection already failed
+    "timeout exceeded when trying to connect",
+    "Cannot use a pool after calling end",
+    "Client was closed"
+  ].join("|"),
+  "i"
+)
+
+/**
+ * Maps a driver failure to `DbError` reason `Connection` (see `isConnectionFailure`) or `Query`.
  *
  * @since 0.1.0
  */
 export const queryError = (error: SqlError): DbError =>
-  new DbError({ reason: "Query", message: describeSqlError(error), cause: error })
+  new DbError({
+    reason: isConnectionFailure(error) ? "Connection" : "Query",
+    message: describeSqlError(error),
+    cause: error
+  })
 
 /** @since 0.1.0 */
 export const describeSqlError = (error: SqlError): string => {
@@ -143,10 +269,13 @@ export const describeSqlError = (error: SqlError): string => {
   return typeof cause?.code === "string" ? `${error.message}: ${detail} (${cause.code})` : `${error.message}: ${detail}`
 }
 
+const isSqlError = (u: unknown): u is SqlError => (u as { _tag?: unknown } | undefined)?._tag === "SqlError"
+
 /**
  * Runs `effect` in one transaction: every repository operation inside commits together,
  * and any failure (a typed error or a defect) rolls all of it back. Nested calls become
- * savepoints.
+ * savepoints. A COMMIT or ROLLBACK that fails (the connection was lost) is a `DbError`,
+ * not a defect.
  *
  * @since 0.1.0
  */
@@ -155,8 +284,6 @@ export const transaction = <A, E, R>(
 ): Effect.Effect<A, E | DbError, R | SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql.withTransaction(effect).pipe(
-      Effect.catchIf(
-        (error): error is SqlError => (error as { _tag?: unknown })?._tag === "SqlError",
-        (error) => Effect.fail(queryError(error))
-      )
+      Effect.catchSomeDefect((defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
+      Effect.catchIf(isSqlError, (error) => Effect.fail(queryError(error)))
     ))

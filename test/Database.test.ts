@@ -5,12 +5,27 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Cause from "effect/Cause"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Tracer from "effect/Tracer"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { promisify } from "node:util"
-import { Database, DbError, latestMigrationId, SessionsRepo } from "../src/index.js"
+import { Database, DbError, latestMigrationId, ProjectsRepo, Repos, SessionsRepo } from "../src/index.js"
 import { migrate } from "../src/Migrations/index.js"
+import {
+  type Backend,
+  describeBackends,
+  describePostgres,
+  freshPgDatabase,
+  pgQuery,
+  pgUrl,
+  postgres
+} from "./fixtures/backends.js"
 import { tempDir } from "./fixtures/tempDir.js"
 
 const run = promisify(execFile)
@@ -38,7 +53,32 @@ describe("parseUrl", () => {
     expect(Database.parseUrl("sqlite::memory:")).toEqual(Either.right({ _tag: "SqliteMemory" }))
   })
 
-  it.each(["", "   ", "postgres://u:p@localhost/db", "mysql://localhost/db", "ennio.db", "/tmp/x.db", "sqlite:"])(
+  it.each([
+    "postgres://ennio:s3cret@db.internal:5432/ennio",
+    "postgresql://ennio:s3cret@db.internal/ennio?sslmode=require",
+    "POSTGRES://ennio@localhost/ennio",
+    "postgres:///ennio?host=/var/run/postgresql"
+  ])("accepts %j as PostgreSQL, keeping the URL redacted", (url) => {
+    const target = Either.getOrThrow(Database.parseUrl(url))
+    expect(target._tag).toBe("Postgres")
+    if (target._tag !== "Postgres") return
+    expect(Redacted.value(target.url)).toBe(url)
+    expect(String(target.url)).not.toContain("s3cret")
+    expect(target.display).not.toContain("s3cret")
+    expect(JSON.stringify(target)).not.toContain("s3cret")
+  })
+
+  it("redactUrl masks the password, in the user info and as a query parameter", () => {
+    expect(Database.redactUrl("postgres://ennio:s3cret@db:5432/x")).toBe("postgres://ennio:***@db:5432/x")
+    expect(Database.redactUrl("postgresql://ennio:p%40ss@w@rd@db/x")).toBe("postgresql://ennio:***@db/x")
+    expect(Database.redactUrl("postgres://db/x?user=u&password=s3cret&sslmode=require")).toBe(
+      "postgres://db/x?user=u&password=***&sslmode=require"
+    )
+    expect(Database.redactUrl("postgres://ennio@db/x")).toBe("postgres://ennio@db/x")
+    expect(Database.redactUrl("sqlite:ennio.db")).toBe("sqlite:ennio.db")
+  })
+
+  it.each(["", "   ", "mysql://localhost/db", "ennio.db", "/tmp/x.db", "sqlite:", "postgres:/nohost", "postgres://[::1/x"])(
     "refuses %j with reason Connection and the accepted forms",
     (url) => {
       const result = Database.parseUrl(url)
@@ -49,6 +89,12 @@ describe("parseUrl", () => {
     }
   )
 
+  it("does not repeat the password of a refused URL", () => {
+    const error = Either.getLeft(Database.parseUrl("mysql://root:hunter22@localhost/db")).pipe(Option.getOrThrow)
+    expect(error.message).toContain("mysql://root:***@localhost/db")
+    expect(error.message).not.toContain("hunter22")
+  })
+
   it.effect("a refused URL fails the layer with DbError", () =>
     Effect.gen(function*() {
       const error = yield* buildError(Database.layer({ url: "mysql://localhost/db" }))
@@ -57,7 +103,37 @@ describe("parseUrl", () => {
     }))
 })
 
-describe("file databases", () => {
+// No server needed: the port is closed.
+describe("PostgreSQL URLs without a server", () => {
+  const password = "s3cret-Passw0rd"
+  const unreachable = `postgres://ennio:${password}@127.0.0.1:1/ennio`
+
+  const expectConnectionError = (error: DbError) => {
+    expect(error.reason).toBe("Connection")
+    expect(error.message).toContain("PostgreSQL")
+    expect(error.message).toContain("://ennio:***@127.0.0.1:1/ennio")
+    expect(error.message).toContain("ECONNREFUSED")
+    for (const text of [error.message, String(error), JSON.stringify(error), Cause.pretty(Cause.fail(error))]) {
+      expect(text).not.toContain(password)
+    }
+  }
+
+  it.effect("a server that cannot be reached fails the layer with reason Connection, without the password", () =>
+    Effect.gen(function*() {
+      expectConnectionError(yield* buildError(Database.layer({ url: unreachable })))
+      expectConnectionError(yield* buildError(Database.layer({ url: unreachable.replace("postgres:", "postgresql:") })))
+    }))
+
+  it.effect("DATABASE_URL selects PostgreSQL too", () =>
+    Effect.gen(function*() {
+      const error = yield* buildError(Database.layerConfig).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", unreachable]])))
+      )
+      expectConnectionError(error)
+    }))
+})
+
+describe("file databases [SQLite only]", () => {
   it.scoped("use WAL, foreign keys, a busy timeout and synchronous NORMAL", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
@@ -122,7 +198,7 @@ describe("file databases", () => {
     }))
 })
 
-describe("migrations", () => {
+describeBackends("migrations", (backend: Backend) => {
   it.effect("apply V1–V6 once, recorded in the tracking table", () =>
     Effect.gen(function*() {
       const rows = yield* appliedMigrations
@@ -136,8 +212,45 @@ describe("migrations", () => {
       ])
       expect(latestMigrationId).toBe(6)
       expect(yield* migrate).toEqual([])
-    }).pipe(Effect.provide(Database.layerMemory)))
+    }).pipe(Effect.provide(backend.layer)))
 
+  it.effect("each build of the test layer is its own empty database", () =>
+    Effect.gen(function*() {
+      const count = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*) AS n FROM sessions`)
+      yield* Effect.flatMap(SessionsRepo, (repo) => repo.insert({ id: "s1", projectId: "p", configHash: "h" })).pipe(
+        Effect.provide(SessionsRepo.Default.pipe(Layer.provide(backend.layer)))
+      )
+      const rows = yield* Effect.provide(count, backend.layer)
+      expect(rows[0]!.n).toBe(0)
+    }))
+
+  it.effect("Database.transaction commits together, rolls back on a typed error or a defect, and nests", () =>
+    Effect.gen(function*() {
+      const repo = yield* SessionsRepo
+      yield* Database.transaction(Effect.all([
+        repo.insert({ id: "t1", projectId: "p", configHash: "h" }),
+        repo.insert({ id: "t2", projectId: "p", configHash: "h" })
+      ]))
+      const failed = yield* Database.transaction(
+        Effect.zipRight(repo.insert({ id: "t3", projectId: "p", configHash: "h" }), repo.get("nope"))
+      ).pipe(Effect.flip)
+      expect(failed._tag).toBe("NotFound")
+      const died = yield* Database.transaction(
+        Effect.zipRight(repo.insert({ id: "t4", projectId: "p", configHash: "h" }), Effect.die("boom"))
+      ).pipe(Effect.exit)
+      expect(died._tag).toBe("Failure")
+      yield* Database.transaction(Effect.gen(function*() {
+        yield* repo.insert({ id: "t5", projectId: "p", configHash: "h" })
+        yield* Database.transaction(
+          Effect.zipRight(repo.insert({ id: "t6", projectId: "p", configHash: "h" }), Effect.fail("inner"))
+        ).pipe(Effect.ignore)
+      }))
+      const ids = (yield* repo.list()).map((s) => s.id).sort()
+      expect(ids).toEqual(["t1", "t2", "t5"])
+    }).pipe(Effect.provide(SessionsRepo.Default.pipe(Layer.provideMerge(backend.layer)))))
+})
+
+describe("migrations [SQLite only]", () => {
   it.effect("create the reference tables, foreign keys and index names", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -177,16 +290,6 @@ describe("migrations", () => {
       expect(again[1]).toHaveLength(latestMigrationId)
     }))
 
-  it.effect("each layerMemory build is its own empty database", () =>
-    Effect.gen(function*() {
-      const count = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*) AS n FROM sessions`)
-      yield* Effect.flatMap(SessionsRepo, (repo) => repo.insert({ id: "s1", projectId: "p", configHash: "h" })).pipe(
-        Effect.provide(SessionsRepo.Default.pipe(Layer.provide(Database.layerMemory)))
-      )
-      const rows = yield* Effect.provide(count, Database.layerMemory)
-      expect(rows[0]!.n).toBe(0)
-    }))
-
   it.scoped("a failing migration fails the layer with reason Migration naming it", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
@@ -220,7 +323,7 @@ describe("migrations", () => {
     }))
 })
 
-describe("a database made by the original implementation", () => {
+describe("a database made by the original implementation [SQLite only]", () => {
   const originalSchema = `
     CREATE TABLE sessions (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'spawning',
       activity TEXT, branch TEXT, issue_id TEXT, workspace_path TEXT, runtime_handle TEXT, agent_info TEXT,
@@ -292,7 +395,8 @@ describe("a database made by the original implementation", () => {
     }))
 })
 
-describe("concurrent start", () => {
+// PostgreSQL: test/postgres/reliability.test.ts starts 16 processes at once.
+describe("concurrent start [SQLite only]", () => {
   it.scoped("8 processes building the layer at the same instant on a fresh file all succeed", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
@@ -314,29 +418,179 @@ describe("concurrent start", () => {
     }), 60_000)
 })
 
-describe("transaction", () => {
-  it.effect("commits together, rolls back on a typed error or a defect, and nests", () =>
+describePostgres("PostgreSQL databases", () => {
+  const password = pgUrl === undefined ? "" : decodeURIComponent(new URL(pgUrl).password)
+
+  it.effect("migrations create the reference tables with PostgreSQL types, defaults, cascading keys and index names", () =>
     Effect.gen(function*() {
-      const repo = yield* SessionsRepo
-      yield* Database.transaction(Effect.all([
-        repo.insert({ id: "t1", projectId: "p", configHash: "h" }),
-        repo.insert({ id: "t2", projectId: "p", configHash: "h" })
-      ]))
-      const failed = yield* Database.transaction(
-        Effect.zipRight(repo.insert({ id: "t3", projectId: "p", configHash: "h" }), repo.get("nope"))
-      ).pipe(Effect.flip)
-      expect(failed._tag).toBe("NotFound")
-      const died = yield* Database.transaction(
-        Effect.zipRight(repo.insert({ id: "t4", projectId: "p", configHash: "h" }), Effect.die("boom"))
-      ).pipe(Effect.exit)
-      expect(died._tag).toBe("Failure")
-      yield* Database.transaction(Effect.gen(function*() {
-        yield* repo.insert({ id: "t5", projectId: "p", configHash: "h" })
-        yield* Database.transaction(
-          Effect.zipRight(repo.insert({ id: "t6", projectId: "p", configHash: "h" }), Effect.fail("inner"))
-        ).pipe(Effect.ignore)
-      }))
-      const ids = (yield* repo.list()).map((s) => s.id).sort()
-      expect(ids).toEqual(["t1", "t2", "t5"])
-    }).pipe(Effect.provide(SessionsRepo.Default.pipe(Layer.provideMerge(Database.layerMemory)))))
+      const sql = yield* SqlClient.SqlClient
+      const columns = yield* sql<{
+        table_name: string
+        column_name: string
+        data_type: string
+        column_default: string | null
+        is_nullable: string
+        collation_name: string | null
+        is_identity: string
+      }>`SELECT table_name, column_name, data_type, column_default, is_nullable, collation_name, is_identity
+        FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name IN ('sessions', 'events', 'projects', 'session_metrics')
+        ORDER BY table_name, ordinal_position`
+      const table = (name: string) =>
+        columns.filter((c) => c.table_name === name).map((c) => `${c.column_name} ${c.data_type}`)
+      expect(table("sessions")).toEqual([
+        "id text", "project_id text", "status text", "activity text", "branch text", "issue_id text",
+        "workspace_path text", "runtime_handle jsonb", "agent_info jsonb", "agent_name text", "pr_url text",
+        "pr_number bigint", "tmux_name text", "config_hash text", "role text", "metadata jsonb",
+        "created_at timestamp with time zone", "last_activity_at timestamp with time zone",
+        "restored_at timestamp with time zone", "archived_at timestamp with time zone", "seq bigint"
+      ])
+      expect(table("events")).toEqual([
+        "id text", "event_type text", "priority text", "session_id text", "project_id text",
+        "timestamp timestamp with time zone", "message text", "data jsonb", "seq bigint"
+      ])
+      expect(table("projects")).toEqual([
+        "project_id text", "name text", "repo text", "path text", "default_branch text", "config_hash text",
+        "created_at timestamp with time zone", "updated_at timestamp with time zone"
+      ])
+      expect(table("session_metrics")).toEqual([
+        "session_id text", "total_tokens_in bigint", "total_tokens_out bigint", "estimated_cost_usd double precision",
+        "ci_runs bigint", "ci_failures bigint", "review_rounds bigint", "time_to_first_pr_secs bigint",
+        "time_to_merge_secs bigint", "updated_at timestamp with time zone"
+      ])
+      const column = (tableName: string, name: string) =>
+        columns.find((c) => c.table_name === tableName && c.column_name === name)!
+      expect(column("sessions", "status").column_default).toBe("'spawning'::text")
+      expect(column("sessions", "metadata").column_default).toBe("'{}'::jsonb")
+      expect(column("sessions", "created_at").column_default).toBe("now()")
+      expect(column("events", "data").column_default).toBe("'{}'::jsonb")
+      expect(column("projects", "default_branch").column_default).toBe("'main'::text")
+      expect(column("session_metrics", "total_tokens_in").column_default).toBe("0")
+      expect(column("session_metrics", "estimated_cost_usd").column_default).toBe("0.0")
+      expect(column("session_metrics", "updated_at").column_default).toBe("now()")
+      expect(column("sessions", "activity").is_nullable).toBe("YES")
+      expect(column("sessions", "config_hash").is_nullable).toBe("NO")
+      expect(column("sessions", "seq").is_identity).toBe("YES")
+      expect(column("events", "seq").is_identity).toBe("YES")
+      expect(columns.filter((c) => c.data_type === "text").every((c) => c.collation_name === "C")).toBe(true)
+
+      const foreignKeys = yield* sql<{ child: string; column: string; parent: string; on_delete: string }>`
+        SELECT c.conrelid::regclass::text AS child, a.attname AS "column", c.confrelid::regclass::text AS parent,
+          c.confdeltype AS on_delete
+        FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        WHERE c.contype = 'f' ORDER BY child`
+      expect(foreignKeys).toEqual([
+        { child: "events", column: "session_id", parent: "sessions", on_delete: "c" },
+        { child: "session_metrics", column: "session_id", parent: "sessions", on_delete: "c" }
+      ])
+      const indices = yield* sql<{ indexname: string; indexdef: string }>`SELECT indexname, indexdef FROM pg_indexes
+        WHERE schemaname = current_schema() AND indexname LIKE 'idx_%' ORDER BY indexname`
+      expect(indices.map((i) => i.indexdef.replace(/ ON \w+\.| USING btree/g, (m) => m.startsWith(" ON") ? " ON " : "")))
+        .toEqual([
+          "CREATE INDEX idx_events_event_type ON events (event_type)",
+          "CREATE INDEX idx_events_session_id ON events (session_id)",
+          "CREATE INDEX idx_events_session_timestamp ON events (session_id, \"timestamp\", seq)",
+          "CREATE INDEX idx_events_timestamp ON events (\"timestamp\", seq)",
+          "CREATE INDEX idx_sessions_project_status ON sessions (project_id, status)"
+        ])
+    }).pipe(Effect.provide(postgres.layer)))
+
+  it.scoped("migrations are idempotent: a second build on the same database applies nothing", () =>
+    Effect.gen(function*() {
+      const url = yield* freshPgDatabase()
+      const layer = Database.layer({ url })
+      yield* Effect.provide(Effect.void, layer)
+      const again = yield* Effect.provide(Effect.zip(migrate, appliedMigrations), layer)
+      expect(again[0]).toEqual([])
+      expect(again[1]).toHaveLength(latestMigrationId)
+    }))
+
+  it.scoped("a failing migration fails the layer with reason Migration naming it, and leaves nothing behind", () =>
+    Effect.gen(function*() {
+      const url = yield* freshPgDatabase()
+      yield* pgQuery(url, "CREATE TABLE events (id TEXT PRIMARY KEY)") // V5 then indexes a column this table lacks
+      const error = yield* buildError(Database.layer({ url }))
+      expect(error.reason).toBe("Migration")
+      expect(error.message).toContain("5_indices")
+      expect(error.message).toContain("session_id")
+      // DDL is transactional: V1–V4 and the tracking table went with the failure.
+      const [[left]] = yield* pgQuery(url, `SELECT to_regclass('effect_sql_migrations')::text AS tracking,
+        to_regclass('sessions')::text AS sessions, to_regclass('events')::text AS events`)
+      expect(left).toEqual({ tracking: null, sessions: null, events: "events" })
+    }))
+
+  it.scoped("refuses a database written by a newer version, without modifying it", () =>
+    Effect.gen(function*() {
+      const url = yield* freshPgDatabase()
+      yield* Effect.provide(Effect.void, Database.layer({ url }))
+      yield* pgQuery(url, "INSERT INTO effect_sql_migrations (migration_id, name) VALUES (99, 'from_the_future')")
+      const snapshot = pgQuery(url, "SELECT migration_id, name FROM effect_sql_migrations ORDER BY migration_id",
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+      const before = yield* snapshot
+      const error = yield* buildError(Database.layer({ url }))
+      expect(error.reason).toBe("Migration")
+      expect(error.message).toContain("newer")
+      expect(yield* snapshot).toEqual(before)
+    }))
+
+  it.scoped("text sorts by code point in a database whose own collation sorts otherwise (ICU en-US)", () =>
+    Effect.gen(function*() {
+      const url = yield* freshPgDatabase("TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
+      const [[collation]] = yield* pgQuery(url, "SELECT 'alpha' < 'Beta' AS lowercase_first")
+      expect(collation).toEqual({ lowercase_first: true })
+      const names = yield* Effect.gen(function*() {
+        const projects = yield* ProjectsRepo
+        for (const [id, name] of [["p1", "beta"], ["p2", "Beta"], ["p3", "alpha"], ["p4", "Zulu"]]) {
+          yield* projects.insert({ id: id!, name: name!, repo: "r", path: "/p", configHash: "h" })
+        }
+        return (yield* projects.list()).map((p) => p.name)
+      }).pipe(Effect.provide(Repos.layerDatabase({ url })))
+      expect(names).toEqual(["Beta", "Zulu", "alpha", "beta"])
+    }))
+
+  it.scoped.skipIf(password === "")("a wrong password fails with reason Connection, naming neither password", () =>
+    Effect.gen(function*() {
+      const url = new URL(pgUrl!)
+      url.password = "wrong-Passw0rd"
+      const error = yield* buildError(Database.layer({ url: url.toString() }))
+      expect(error.reason).toBe("Connection")
+      expect(error.message).toContain("password authentication failed")
+      for (const text of [error.message, JSON.stringify(error), Cause.pretty(Cause.fail(error))]) {
+        expect(text).not.toContain("wrong-Passw0rd")
+        expect(text).not.toContain(password)
+      }
+    }))
+
+  it.scoped.skipIf(password === "")("no span attribute or log line carries the password", () =>
+    Effect.gen(function*() {
+      const url = yield* freshPgDatabase()
+      const spans: Array<Tracer.Span> = []
+      const native = yield* Effect.tracer
+      const tracer = Tracer.make({
+        span: (...args) => {
+          const span = native.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: native.context
+      })
+      const logs: Array<string> = []
+      const logger = Logger.make(({ annotations, message }) => logs.push(JSON.stringify({ message, annotations })))
+      yield* Effect.gen(function*() {
+        const sessions = yield* SessionsRepo
+        yield* sessions.insert({ id: "s1", projectId: "p", configHash: "h" })
+        yield* Effect.flip(sessions.insert({ id: "s1", projectId: "p", configHash: "h" }))
+        yield* Effect.logError("after the inserts")
+      }).pipe(
+        Effect.provide(Repos.layerDatabase({ url })),
+        Effect.withTracer(tracer),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.All)
+      )
+      expect(spans.map((s) => s.name)).toContain("sql.execute")
+      expect(logs.length).toBeGreaterThan(0)
+      const attributes = spans.flatMap((span) => Array.from(span.attributes.values(), (value) => String(value)))
+      expect(attributes).toContain("postgresql")
+      for (const text of [...attributes, ...logs]) expect(text).not.toContain(password)
+    }))
 })

@@ -32,6 +32,8 @@ export interface SqliteOptions {
   readonly synchronous: Synchronous
   /** Milliseconds a statement waits for another process's lock before failing. */
   readonly busyTimeoutMs: number
+  /** Runs on the new handle before anything can write to the file; a `DbError` it throws refuses the file untouched. */
+  readonly inspect?: ((db: Sqlite.Database) => void) | undefined
 }
 
 const sqliteHeader = Buffer.from("SQLite format 3\0", "latin1")
@@ -104,6 +106,7 @@ const openDatabase = (options: SqliteOptions): Effect.Effect<Sqlite.Database, Db
       try: () => {
         const db = new Sqlite(options.filename, { timeout: options.busyTimeoutMs })
         try {
+          options.inspect?.(db)
           const memory = options.filename === ":memory:"
           if (!memory) {
             const mode = setWalMode(db, Date.now() + options.busyTimeoutMs)
@@ -117,11 +120,12 @@ const openDatabase = (options: SqliteOptions): Effect.Effect<Sqlite.Database, Db
           throw error
         }
       },
-      catch: (error) =>
-        connectionError(
-          `Cannot open database ${options.filename}: ${(error as Error).message}`,
-          error
-        )
+      catch: (error) => {
+        const message = `Cannot open database ${options.filename}: ${(error as Error).message}`
+        return error instanceof DbError
+          ? new DbError({ reason: error.reason, message, cause: error })
+          : connectionError(message, error)
+      }
     }),
     (db) => Effect.sync(() => db.close())
   )

@@ -43,8 +43,14 @@ const runMigrator = Migrator.make({})
 /** The highest migration id recorded in the database, 0 when nothing is recorded yet. */
 const recordedMigrationId = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const tables = yield* sql<{ readonly found: number }>`SELECT count(*) AS found FROM sqlite_master
+  const tables = yield* sql.onDialectOrElse({
+    pg: () =>
+      sql<{ readonly found: number }>`SELECT count(*) AS found FROM pg_catalog.pg_tables
+    WHERE schemaname = current_schema() AND tablename = ${migrationsTable}`,
+    orElse: () =>
+      sql<{ readonly found: number }>`SELECT count(*) AS found FROM sqlite_master
     WHERE type = 'table' AND name = ${migrationsTable}`
+  })
   if (Number(tables[0]?.found ?? 0) === 0) return 0
   const rows = yield* sql<{ readonly latest: number | null }>`SELECT max(migration_id) AS latest FROM ${
     sql(migrationsTable)
@@ -61,26 +67,76 @@ const migrationFailure = (error: unknown): DbError => {
   return new DbError({ reason: "Migration", message: messages.join(": ") || String(error), cause: error })
 }
 
+const newerDatabase = (recorded: number) =>
+  new DbError({
+    reason: "Migration",
+    message: `The database records migration ${recorded}, newer than this version of ennio-db knows ` +
+      `(latest ${latestMigrationId}): it was written by a newer ennio-db; upgrade to open it`
+  })
+
 /**
- * Applies the migrations the database lacks, holding the write lock for the whole run so
- * that processes starting together take turns. Refuses a database that records a
- * migration this module does not know (it was written by a newer version) before writing
- * anything. Returns what it applied, `[id, name]` in order.
+ * Refuses a SQLite file that records a migration this module does not know, reading it
+ * through the raw handle before anything can write to it (the switch to WAL included).
+ *
+ * @since 0.1.0
+ */
+export const refuseNewerSqlite = (db: { readonly prepare: (sql: string) => { readonly get: () => unknown } }) => {
+  const table = db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'effect_sql_migrations'")
+    .get()
+  if (table === undefined) return
+  const row = db.prepare("SELECT max(migration_id) AS latest FROM effect_sql_migrations").get() as
+    | { readonly latest: number | null }
+    | undefined
+  const recorded = Number(row?.latest ?? 0)
+  if (recorded > latestMigrationId) throw newerDatabase(recorded)
+}
+
+const checkedRun = Effect.gen(function*() {
+  const recorded = yield* recordedMigrationId
+  if (recorded > latestMigrationId) return yield* newerDatabase(recorded)
+  return yield* runMigrator({ loader: Migrator.fromRecord(migrations), table: migrationsTable })
+})
+
+/**
+ * The key of the transaction-scoped advisory lock that serializes migrators on PostgreSQL
+ * ("ennio" in ASCII).
+ *
+ * @since 0.1.0
+ */
+export const migrationLockKey = 0x656e6e696f
+
+/**
+ * PostgreSQL: one transaction that first takes an advisory lock, so migrators starting
+ * together wait for each other, then creates the tracking table (the Migrator's own
+ * check-then-create races between processes, and a failed statement would abort the
+ * transaction), then runs the Migrator. DDL is transactional there: a failure leaves nothing.
+ */
+const postgresRun = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql.withTransaction(Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(${migrationLockKey})`
+    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(migrationsTable)} (
+  migration_id integer primary key,
+  created_at timestamp with time zone not null default now(),
+  name text not null
+)`
+    return yield* checkedRun
+  })))
+
+/**
+ * Applies the migrations the database lacks, holding a lock for the whole run so that
+ * processes starting together take turns (SQLite: its write lock; PostgreSQL: an advisory
+ * lock). Refuses a database that records a migration this module does not know (it was
+ * written by a newer version) before writing anything. Returns what it applied,
+ * `[id, name]` in order.
  *
  * @since 0.1.0
  */
 export const migrate: Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, DbError, SqlClient.SqlClient> =
-  Effect.gen(function*() {
-    const recorded = yield* recordedMigrationId
-    if (recorded > latestMigrationId) {
-      return yield* new DbError({
-        reason: "Migration",
-        message: `The database records migration ${recorded}, newer than this version of ennio-db knows ` +
-          `(latest ${latestMigrationId}): it was written by a newer ennio-db; upgrade to open it`
-      })
-    }
-    return yield* runMigrator({ loader: Migrator.fromRecord(migrations), table: migrationsTable })
-  }).pipe(
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.onDialectOrElse({
+      pg: () => postgresRun,
+      orElse: () => checkedRun
+    })).pipe(
     Effect.catchAllDefect((defect) => Effect.fail(migrationFailure(defect))),
     Effect.catchIf((error) => !(error instanceof DbError), (error) => Effect.fail(migrationFailure(error))),
     Effect.withSpan("Database.migrate", { captureStackTrace: false })

@@ -17,7 +17,7 @@ import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { EventCodec, EventInsert, OrchestratorEvent } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
 import * as GroupCommit from "./GroupCommit.js"
-import { childInsertFailure, encoder, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
+import { childInsertFailure, encoder, insertionOrderColumn, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
 
 /**
  * Which events a list returns, newest first.
@@ -95,11 +95,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateLimit = validator(PositiveInt, "limit")
     const validateCutoff = validator(Schema.DateTimeUtcFromSelf, "cutoff")
     const notFound = (id: string) => new NotFound({ entity: "Event", id })
-    // SQLite's rowid is the insertion order; elsewhere the unique id at least keeps the order total.
-    const insertionOrder = sql.onDialectOrElse({
-      sqlite: () => sql.literal("rowid"),
-      orElse: () => sql.literal("id")
-    })
+    const insertionOrder = insertionOrderColumn(sql)
     const newestFirst = sql`ORDER BY timestamp DESC, ${insertionOrder} DESC`
 
     /** Validates an input, fills in the defaults and encodes the row, all before any SQL. */

@@ -7,6 +7,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -17,6 +18,12 @@ import { DbError } from "../Schemas/Errors.js"
 import { queryFailure } from "./RepoSupport.js"
 
 const isSqlError = (error: unknown): error is SqlError => (error as { _tag?: unknown })?._tag === "SqlError"
+
+// A lost connection (PostgreSQL) is reason `Connection` for every write of the batch.
+const batchFailureReason = (cause: Cause.Cause<unknown>): DbError["reason"] => {
+  const failure = Cause.failureOption(cause)
+  return Option.isSome(failure) && isSqlError(failure.value) ? queryFailure(failure.value).reason : "Query"
+}
 
 interface Pending<A, B, E> {
   readonly item: A
@@ -72,7 +79,7 @@ export const make = <A, B, E>(
         } else {
           const failure = Exit.match(committed, {
             onFailure: (cause) =>
-              new DbError({ reason: "Query", message: `The batch transaction failed to commit`, cause }),
+              new DbError({ reason: batchFailureReason(cause), message: `The batch transaction failed to commit`, cause }),
             onSuccess: () => undefined
           })!
           for (const pending of batch) yield* Deferred.fail(pending.done, failure)

@@ -4,12 +4,14 @@
  *
  * @since 0.1.0
  */
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { describeSqlError } from "../Database.js"
+import { describeSqlError, isConnectionFailure } from "../Database.js"
 import { columnName } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
@@ -124,7 +126,8 @@ export const isMissingParent = (error: SqlError): boolean => {
 const otherFailure = (error: SqlError): DbError => {
   const code = sqlCode(error)
   const constraint = code.startsWith("SQLITE_CONSTRAINT") || code.startsWith("23")
-  return new DbError({ reason: constraint ? "Constraint" : "Query", message: describeSqlError(error), cause: error })
+  const reason = constraint ? "Constraint" : isConnectionFailure(error) ? "Connection" : "Query"
+  return new DbError({ reason, message: describeSqlError(error), cause: error })
 }
 
 /**
@@ -147,11 +150,26 @@ export const childInsertFailure =
     isMissingParent(error) ? new NotFound(parent) : insertFailure(entity, id)(error)
 
 /**
- * Maps any other failed statement to `DbError` reason `Constraint` or `Query`.
+ * Maps any other failed statement to `DbError` reason `Constraint`, `Connection` (the
+ * server went away) or `Query`.
  *
  * @since 0.1.0
  */
 export const queryFailure = otherFailure
+
+/**
+ * The column holding a row's insertion order in `sessions` and `events`, which breaks
+ * timestamp ties: SQLite's rowid; on PostgreSQL, `seq` (an identity column, migration 6).
+ * Elsewhere the unique id at least keeps the order total.
+ *
+ * @since 0.1.0
+ */
+export const insertionOrderColumn = (sql: SqlClient.SqlClient): Statement.Fragment =>
+  sql.onDialectOrElse({
+    sqlite: () => sql.literal("rowid"),
+    pg: () => sql.literal("seq"),
+    orElse: () => sql.literal("id")
+  })
 
 /**
  * The span of a repository operation, `<Repo>.<operation>` with the ids it touches. No stack

@@ -15,7 +15,7 @@ import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import { JsonObject } from "../Schemas/Json.js"
 import { PrNumber, Session, SessionCodec, SessionInsert } from "../Schemas/Session.js"
-import { encoder, insertFailure, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
+import { encoder, insertFailure, insertionOrderColumn, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
 
 /**
  * Which sessions `list` returns.
@@ -48,7 +48,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
     const validatePr = validator(PrInput, "pull request")
     const validateMetadata = validator(JsonObject, "metadata")
     const notFound = (id: string) => new NotFound({ entity: "Session", id })
-    const newestFirst = sql`ORDER BY created_at DESC, rowid DESC`
+    const newestFirst = sql`ORDER BY created_at DESC, ${insertionOrderColumn(sql)} DESC`
 
     const insert = (input: SessionInsert): Effect.Effect<Session, AlreadyExists | DbError> =>
       Effect.gen(function*() {

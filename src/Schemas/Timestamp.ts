@@ -9,9 +9,10 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
-// `2026-11-26 08:06:52` (SQLite datetime), `…T…[.f{1,9}](Z|±hh:mm)` (sqlx, RFC 3339).
+// `2026-11-26 08:06:52` (SQLite datetime), `…T…[.f{1,9}](Z|±hh:mm)` (sqlx, RFC 3339),
+// `2026-11-26 08:06:52[.f{1,6}]±hh[:mm]` (PostgreSQL's text output of a timestamptz).
 const spelling =
-  /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})?$/
+  /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::\d{2})?)?$/
 
 /**
  * Parses a stored timestamp; `undefined` when it is not one of the accepted spellings.
@@ -38,7 +39,9 @@ export const parseTimestamp = (text: string): DateTime.Utc | undefined => {
   if (new Date(epoch).getUTCDate() !== day) return undefined
   if (zone !== undefined && zone !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1
-    epoch -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000
+    const zoneMinutes = zone.length === 3 ? 0 : Number(zone.slice(4, 6))
+    if (zoneMinutes > 59) return undefined
+    epoch -= sign * (Number(zone.slice(1, 3)) * 60 + zoneMinutes) * 60_000
   }
   return Option.getOrUndefined(DateTime.make(epoch))
 }

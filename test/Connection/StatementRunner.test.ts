@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -6,6 +6,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { Database, Repos, SessionsRepo } from "../../src/index.js"
+import { type Backend, describeBackends } from "../fixtures/backends.js"
 
 /** Opens a transaction that writes `id`, then waits for `release` before it ends as `outcome`. */
 const holdTransaction = (id: string, opened: Deferred.Deferred<void>, release: Deferred.Deferred<void>, commit: boolean) =>
@@ -17,9 +18,29 @@ const holdTransaction = (id: string, opened: Deferred.Deferred<void>, release: D
       if (!commit) return yield* Effect.fail("rolled back" as const)
     })))
 
-describe("the fast statement path", () => {
-  it.layer(Layer.fresh(Repos.layerMemory))((it) => {
-    for (const commit of [true, false]) {
+// SQLite runs statements through the fast path of src/Connection/Sqlite.ts, PostgreSQL through
+// @effect/sql's own (StatementRunner.direct): the same transaction rules and the same span.
+describeBackends("the statement path", (backend: Backend) => {
+  it.layer(Layer.fresh(Layer.provideMerge(Repos.layer, backend.layer)))((it) => {
+    // PostgreSQL only: a pool, so a reader does not wait for another fiber's transaction, and never sees its writes.
+    if (backend.name === "postgres") for (const commit of [true, false]) {
+      it.effect(`reads no uncommitted write of another fiber's open transaction (${commit ? "commit" : "rollback"})`, () =>
+        Effect.gen(function*() {
+          const sessions = yield* SessionsRepo
+          const id = `open-${commit}`
+          const opened = yield* Deferred.make<void>()
+          const release = yield* Deferred.make<void>()
+          const writer = yield* Effect.fork(Effect.either(holdTransaction(id, opened, release, commit)))
+          yield* Deferred.await(opened)
+          expect(yield* sessions.find(id)).toEqual(Option.none())
+          yield* Deferred.succeed(release, undefined)
+          yield* Fiber.join(writer)
+          expect(Option.isSome(yield* sessions.find(id))).toBe(commit)
+        }))
+    }
+
+    // SQLite only: one connection, so a reader waits until another fiber's transaction ends.
+    if (backend.name === "sqlite") for (const commit of [true, false]) {
       it.effect(`waits behind another fiber's open transaction (${commit ? "commit" : "rollback"}): no dirty read`, () =>
         Effect.gen(function*() {
           const sessions = yield* SessionsRepo
@@ -57,8 +78,10 @@ describe("the fast statement path", () => {
         expect(statement?.name).toBe("sql.execute")
         expect(statement?.kind).toBe("client")
         expect(Option.map(statement!.parent, (p) => p.spanId)).toEqual(Option.some(repo!.spanId))
-        expect(statement?.attributes.get("db.query.text")).toBe("SELECT * FROM sessions WHERE id = ?")
-        expect(statement?.attributes.get("db.system.name")).toBe("sqlite")
+        expect(statement?.attributes.get("db.query.text")).toBe(
+          backend.name === "postgres" ? "SELECT * FROM sessions WHERE id = $1" : "SELECT * FROM sessions WHERE id = ?"
+        )
+        expect(statement?.attributes.get("db.system.name")).toBe(backend.name === "postgres" ? "postgresql" : "sqlite")
       }))
   })
 })

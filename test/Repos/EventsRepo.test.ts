@@ -14,12 +14,9 @@ import { AlreadyExists, NotFound } from "../../src/Schemas/Errors.js"
 import type { EventInsert } from "../../src/Schemas/Event.js"
 import { EventsRepo } from "../../src/Repos/EventsRepo.js"
 import { SessionsRepo } from "../../src/Repos/SessionsRepo.js"
+import { type Backend, describeBackends } from "../fixtures/backends.js"
 
 addEqualityTesters()
-
-const TestLayer = Layer.mergeAll(SessionsRepo.Default, EventsRepo.Default).pipe(
-  Layer.provideMerge(Database.layerMemory)
-)
 
 const uuidV4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const base = Date.parse("2026-11-26T08:06:52.123Z")
@@ -56,7 +53,11 @@ const captureStatements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 const messages = (events: ReadonlyArray<{ readonly message: string }>) => events.map((e) => e.message)
 
-describe("EventsRepo", () => {
+describeBackends("EventsRepo", (backend: Backend) => {
+  const TestLayer = Layer.mergeAll(SessionsRepo.Default, EventsRepo.Default).pipe(
+    Layer.provideMerge(backend.layer)
+  )
+
   describe("insert", () => {
     it.effect("fills in a UUID v4 id, info priority, empty data and the clock's time", () =>
       Effect.gen(function*() {
@@ -71,7 +72,7 @@ describe("EventsRepo", () => {
         expect(yield* events.get(inserted.id)).toEqual(inserted)
         const sql = yield* SqlClient.SqlClient
         const [row] = yield* sql`SELECT priority, timestamp, data FROM events WHERE id = ${inserted.id}`
-        expect(row).toEqual({ priority: "info", timestamp: "2026-11-26T08:06:52.123Z", data: "{}" })
+        expect(row).toEqual({ priority: "info", timestamp: backend.storedTimestamp("2026-11-26T08:06:52.123Z"), data: "{}" })
       }).pipe(Effect.provide(TestLayer)))
 
     it.effect("keeps the id, priority, timestamp and data it is given", () =>
@@ -164,8 +165,14 @@ describe("EventsRepo", () => {
         yield* createSessions("s1")
         const sql = yield* SqlClient.SqlClient
         // A failure no pre-check can foresee, in the second chunk of 500 rows.
-        yield* sql`CREATE TRIGGER explode BEFORE INSERT ON events WHEN NEW.message = 'explode'
+        if (backend.name === "postgres") {
+          yield* sql`CREATE FUNCTION explode() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.message = 'explode' THEN RAISE EXCEPTION 'refused by trigger'; END IF; RETURN NEW; END $$`
+          yield* sql`CREATE TRIGGER explode BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION explode()`
+        } else {
+          yield* sql`CREATE TRIGGER explode BEFORE INSERT ON events WHEN NEW.message = 'explode'
           BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END`
+        }
         const events = yield* EventsRepo
         const batch = Array.from({ length: 1_001 }, (_, i) => event("s1", { message: i === 700 ? "explode" : "ok" }))
         const error = yield* Effect.flip(events.insertMany(batch))
@@ -453,7 +460,8 @@ describe("EventsRepo", () => {
       }).pipe(Effect.provide(TestLayer)))
   })
 
-  describe("query plans", () => {
+  // SQLite only: EXPLAIN QUERY PLAN (PostgreSQL's plans are checked below).
+  if (backend.name === "sqlite") describe("query plans [SQLite only]", () => {
     const explain = (statement: readonly [string, ReadonlyArray<unknown>]) =>
       Effect.flatMap(SqlClient.SqlClient, (sql) =>
         sql.unsafe<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement[0]}`, statement[1])).pipe(
@@ -493,6 +501,62 @@ describe("EventsRepo", () => {
         const plan = (yield* explain(statements[0]!)).join("\n")
         expect(plan).toContain("USING INDEX idx_events_timestamp")
         expect(plan).not.toContain("TEMP B-TREE")
+      }).pipe(Effect.provide(TestLayer)))
+  })
+
+  // PostgreSQL only: the same queries walk the same indices (which end with `seq`) in order.
+  // The planner would scan a table this small; with scans and sorts priced out, a plan that
+  // still has no Sort node is one whose index gives the order. 20 sessions and fresh
+  // statistics make the session's index the selective one, as in a real event log.
+  if (backend.name === "postgres") describe("query plans [PostgreSQL only]", () => {
+    const explain = (statement: readonly [string, ReadonlyArray<unknown>]) =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET LOCAL enable_seqscan = off`
+          yield* sql`SET LOCAL enable_bitmapscan = off`
+          yield* sql`SET LOCAL enable_sort = off`
+          yield* sql`SET LOCAL enable_incremental_sort = off`
+          const rows = yield* sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${statement[0]}`, statement[1])
+          return rows.map((row) => row["QUERY PLAN"]).join("\n")
+        })))
+
+    it.effect("listBySession walks idx_events_session_timestamp backwards without sorting", () =>
+      Effect.gen(function*() {
+        const sessionIds = Array.from({ length: 20 }, (_, i) => `s${i + 1}`)
+        yield* createSessions(...sessionIds)
+        const events = yield* EventsRepo
+        yield* events.insertMany(Array.from({ length: 2_000 }, (_, i) =>
+          event(sessionIds[i % 20]!, { timestamp: at((i % 97) * 100) })
+        ))
+        const first = yield* events.insert(event("s1", { timestamp: at(5_000) }))
+        yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`ANALYZE events`)
+        const calls = [
+          events.listBySession("s1"),
+          events.listBySession("s1", { limit: 10 }),
+          events.listBySession("s1", {
+            limit: 10,
+            before: first.id,
+            minPriority: "action",
+            since: at(0),
+            until: at(9_000)
+          })
+        ]
+        for (const call of calls) {
+          const { statements } = yield* captureStatements(call)
+          const [select] = statements.filter(([text]) => text.includes("ORDER BY"))
+          const plan = yield* explain(select!)
+          expect(plan).toMatch(/Index Scan Backward using idx_events_session_timestamp on events/)
+          expect(plan).not.toMatch(/Sort/)
+        }
+      }).pipe(Effect.provide(TestLayer)))
+
+    it.effect("listRecent walks idx_events_timestamp backwards without sorting", () =>
+      Effect.gen(function*() {
+        const events = yield* EventsRepo
+        const { statements } = yield* captureStatements(events.listRecent(10))
+        const plan = yield* explain(statements[0]!)
+        expect(plan).toMatch(/Index Scan Backward using idx_events_timestamp on events/)
+        expect(plan).not.toMatch(/Sort/)
       }).pipe(Effect.provide(TestLayer)))
   })
 })

@@ -1,18 +1,14 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { expect, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
-import * as Database from "../../src/Database.js"
 import { ProjectsRepo } from "../../src/Repos/ProjectsRepo.js"
 import { SessionsRepo } from "../../src/Repos/SessionsRepo.js"
 import type { ProjectInsert } from "../../src/Schemas/Project.js"
-
-const TestLayer = Layer.mergeAll(ProjectsRepo.Default, SessionsRepo.Default).pipe(
-  Layer.provideMerge(Database.layerMemory)
-)
+import { type Backend, describeBackends } from "../fixtures/backends.js"
 
 const start = Date.parse("2026-11-26T08:06:52.123Z")
 
@@ -26,8 +22,12 @@ const myapp: ProjectInsert = {
 
 const iso = DateTime.formatIso
 
-describe("ProjectsRepo", () => {
-  it.effect("insert defaults defaultBranch to main and stamps both timestamps, stored as RFC 3339 ms Z", () =>
+describeBackends("ProjectsRepo", (backend: Backend) => {
+  const TestLayer = Layer.mergeAll(ProjectsRepo.Default, SessionsRepo.Default).pipe(
+    Layer.provideMerge(backend.layer)
+  )
+
+  it.effect("insert defaults defaultBranch to main and stamps both timestamps, stored as RFC 3339 ms Z (SQLite) or timestamptz", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(start)
       const repo = yield* ProjectsRepo
@@ -40,8 +40,8 @@ describe("ProjectsRepo", () => {
       const [row] = yield* sql`SELECT default_branch, created_at, updated_at FROM projects`
       expect(row).toEqual({
         default_branch: "main",
-        created_at: "2026-11-26T08:06:52.123Z",
-        updated_at: "2026-11-26T08:06:52.123Z"
+        created_at: backend.storedTimestamp("2026-11-26T08:06:52.123Z"),
+        updated_at: backend.storedTimestamp("2026-11-26T08:06:52.123Z")
       })
       const develop = yield* repo.insert({ ...myapp, id: "other", defaultBranch: "develop" })
       expect(develop.defaultBranch).toBe("develop")
@@ -124,6 +124,15 @@ describe("ProjectsRepo", () => {
       yield* repo.insert({ ...myapp, id: "d-id", name: "Mid" })
       const projects = yield* repo.list()
       expect(projects.map((p) => p.id)).toEqual(["b-id", "c-id", "d-id", "a-id"])
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("list compares names by code point, whatever the server's locale: upper case first, accents last", () =>
+    Effect.gen(function*() {
+      const repo = yield* ProjectsRepo
+      for (const [id, name] of [["p1", "beta"], ["p2", "Beta"], ["p3", "alpha"], ["p4", "Zulu"], ["p5", "élan"]]) {
+        yield* repo.insert({ ...myapp, id: id!, name: name! })
+      }
+      expect((yield* repo.list()).map((p) => p.name)).toEqual(["Beta", "Zulu", "alpha", "beta", "élan"])
     }).pipe(Effect.provide(TestLayer)))
 
   it.effect("delete removes the project, then NotFound; an unknown id is NotFound", () =>

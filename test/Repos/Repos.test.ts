@@ -1,8 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
+import { expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Database, EventsRepo, MetricsRepo, ProjectsRepo, Repos, SessionsRepo } from "../../src/index.js"
+import { type Backend, describeBackends } from "../fixtures/backends.js"
 
 const spawn = (id: string, fail: boolean) =>
   Effect.gen(function*() {
@@ -15,8 +16,8 @@ const spawn = (id: string, fail: boolean) =>
     if (fail) return yield* Effect.fail("agent crashed" as const)
   })
 
-describe("Repos", () => {
-  it.layer(Layer.fresh(Repos.layerMemory))((it) => {
+describeBackends("Repos", (backend: Backend) => {
+  it.layer(Layer.fresh(Layer.provideMerge(Repos.layer, backend.layer)))((it) => {
     it.effect("a session, its event and its metrics commit together or not at all", () =>
       Effect.gen(function*() {
         const sessions = yield* SessionsRepo

@@ -92,9 +92,32 @@ describe("Timestamp", () => {
     expect(parseTimestamp("2026-11-26T10:06:52.000+02:00")?.epochMillis).toBe(Date.UTC(2026, 10, 26, 8, 6, 52))
   })
 
+  it("reads PostgreSQL's text output of a timestamptz: space, 0 to 6 fractional digits, ±hh or ±hh:mm", () => {
+    fc.assert(fc.property(millis, fc.integer({ min: 0, max: 6 }), (ms, digits) => {
+      const iso = new Date(ms).toISOString()
+      const base = iso.slice(0, 19).replace("T", " ")
+      // PostgreSQL drops trailing zeros of the fraction, and the fraction itself when it is zero.
+      const fraction = iso.slice(20, 23).padEnd(digits, "0").slice(0, digits).replace(/0+$/, "")
+      const text = `${base}${fraction === "" ? "" : `.${fraction}`}+00`
+      const expected = ms - (ms % 1000) + Number(fraction.padEnd(3, "0").slice(0, 3))
+      expect(parseTimestamp(text)?.epochMillis).toBe(expected)
+      expect(parseTimestamp(`${text}:00`)?.epochMillis).toBe(expected)
+    }))
+    const at = Date.UTC(2026, 10, 26, 8, 6, 52, 123)
+    expect(parseTimestamp("2026-11-26 08:06:52.123+00")?.epochMillis).toBe(at)
+    expect(parseTimestamp("2026-11-26 08:06:52.123456+00")?.epochMillis).toBe(at)
+    expect(parseTimestamp("2026-11-26 08:06:52.12+00")?.epochMillis).toBe(at - 3)
+    expect(parseTimestamp("2026-11-26 08:06:52+00")?.epochMillis).toBe(at - 123)
+    expect(parseTimestamp("2026-11-26 10:06:52.123+02")?.epochMillis).toBe(at)
+    expect(parseTimestamp("2026-11-26 02:36:52.123-05:30")?.epochMillis).toBe(at)
+    expect(parseTimestamp("2026-11-26T08:06:52.123+00")?.epochMillis).toBe(at)
+  })
+
   it("refuses what is not a timestamp", () => {
     for (const text of ["", "yesterday", "2026-11-26", "2026-11-26T08:06:52", "2026-13-01 00:00:00",
-      "2026-02-30 00:00:00", "2026-11-26 24:00:00", "2026-11-26T08:06:52.1234567890Z"]) {
+      "2026-02-30 00:00:00", "2026-11-26 24:00:00", "2026-11-26T08:06:52.1234567890Z",
+      "2026-11-26 08:06:52+0", "2026-11-26 08:06:52+000", "2026-11-26 08:06:52+0000", "2026-11-26 08:06:52+00:60",
+      "2026-11-26 08:06:52+00:0", "infinity", "-infinity", "2026-11-26 08:06:52 BC"]) {
       expect(Either.isLeft(decode(text))).toBe(true)
     }
   })

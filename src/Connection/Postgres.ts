@@ -1,0 +1,162 @@
+/**
+ * The PostgreSQL connection behind `Database.layer` for `postgres://` and `postgresql://`
+ * URLs: a `pg` pool under @effect/sql-pg's `PgClient`, with its rows normalised to the shapes
+ * SQLite returns, so that one set of row codecs reads both.
+ *
+ * @since 0.1.0
+ */
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Pg from "pg"
+import { DbError } from "../Schemas/Errors.js"
+import { StatementRunner } from "./StatementRunner.js"
+
+/** @since 0.1.0 */
+export interface PostgresOptions {
+  /** The connection string, password included. */
+  readonly url: Redacted.Redacted<string>
+  /** The same URL with its password masked: the only form messages show. */
+  readonly display: string
+  /** The most connections the pool opens (default 10). */
+  readonly maxConnections?: number | undefined
+  /** How long opening a connection may take before it fails (default 10 s). */
+  readonly connectTimeoutMs?: number | undefined
+}
+
+/**
+ * What the PostgreSQL connection provides.
+ *
+ * @since 0.1.0
+ */
+export type PostgresServices = SqlClient.SqlClient | PgClient.PgClient | StatementRunner
+
+const oid = { int8: 20, json: 114, numeric: 1700, timestamptz: 1184, jsonb: 3802 } as const
+
+const keepText = (text: string): string => text
+
+// A bigint that a JavaScript number holds exactly, or the text: the row schemas then refuse
+// it as `Decode` instead of reading a rounded count.
+const parseInt8 = (text: string): number | string => {
+  const value = Number(text)
+  return Number.isSafeInteger(value) ? value : text
+}
+
+/**
+ * The one place PostgreSQL's values become the row shapes the codecs expect (those SQLite
+ * returns): `bigint` and `numeric` (counts, sums) as numbers; `timestamptz` as its text
+ * (`2026-11-26 08:06:52.123+00`, which the `Timestamp` schema reads); `jsonb` and `json` as
+ * their JSON text. Every other type parses as `pg` parses it by default.
+ *
+ * @since 0.1.0
+ */
+export const typeParsers: Pg.CustomTypesConfig = {
+  getTypeParser: (id, format) => {
+    if (format === undefined || format === "text") {
+      switch (id) {
+        case oid.int8:
+          return parseInt8
+        case oid.numeric:
+          return Number
+        case oid.timestamptz:
+        case oid.json:
+        case oid.jsonb:
+          return keepText
+      }
+    }
+    return Pg.types.getTypeParser(id, format)
+  }
+}
+
+// Each new connection writes timestamps in ISO style (the one the Timestamp schema reads),
+// in UTC (any offset would read correctly; UTC keeps the text uniform). Plain SET statements,
+// not startup options, which connection poolers such as PgBouncer may refuse.
+const sessionSettings = "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'"
+
+const isSqlError = (u: unknown): u is SqlError => (u as { _tag?: unknown } | undefined)?._tag === "SqlError"
+
+/**
+ * @effect/sql turns a failed COMMIT or ROLLBACK into a defect. On a server those fail for
+ * expected reasons (the connection was lost, a serialization failure), so here they stay
+ * `SqlError` failures, which every caller maps into the error model.
+ */
+const typedTransactionFailures = (client: PgClient.PgClient): void => {
+  const withTransaction = client.withTransaction
+  ;(client as { withTransaction: SqlClient.SqlClient["withTransaction"] }).withTransaction = (effect) =>
+    Effect.catchSomeDefect(
+      withTransaction(effect),
+      (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()
+    )
+}
+
+/**
+ * Opens a pool on `options.url`, checks that the server answers, and builds a `PgClient`
+ * over it. Fails with `DbError` reason `Connection`, naming the URL without its password.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: PostgresOptions
+): Effect.Effect<Context.Context<PostgresServices>, DbError, Scope.Scope | Reactivity.Reactivity> =>
+  Effect.gen(function*() {
+    // The driver's messages do not repeat the password; should one ever, it is masked here
+    // (unless it is shorter than 4 characters: masking those would garble the message).
+    const password = passwordOf(Redacted.value(options.url))
+    const scrub = (text: string) =>
+      password === undefined || password.length < 4 ? text : text.split(password).join("***")
+    const connectionError = (cause: unknown) =>
+      new DbError({
+        reason: "Connection",
+        message: scrub(`Cannot connect to PostgreSQL at ${options.display}: ${describe(cause)}`),
+        cause
+      })
+
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const pool = new Pg.Pool({
+          connectionString: Redacted.value(options.url),
+          application_name: "ennio-db",
+          max: options.maxConnections ?? 10,
+          connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+          keepAlive: true,
+          types: typeParsers,
+          onConnect: (client) => client.query(sessionSettings)
+        })
+        // An idle connection the server closed (a restart): the pool drops it and opens a new one.
+        pool.on("error", () => {})
+        return pool
+      }),
+      (pool) => Effect.promise(() => pool.ending ? Promise.resolve() : pool.end())
+    )
+    yield* Effect.tryPromise({ try: () => pool.query("SELECT 1"), catch: connectionError })
+    const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool), applicationName: "ennio-db" }).pipe(
+      Effect.mapError(connectionError)
+    )
+    typedTransactionFailures(client)
+    return Context.make(PgClient.PgClient, client).pipe(
+      Context.add(SqlClient.SqlClient, client),
+      Context.add(StatementRunner, StatementRunner.direct)
+    )
+  })
+
+const describe = (cause: unknown): string => {
+  const error = cause as { readonly message?: unknown; readonly code?: unknown } | undefined
+  const message = typeof error?.message === "string" && error.message !== "" ? error.message : String(cause)
+  return typeof error?.code === "string" && !message.includes(error.code) ? `${message} (${error.code})` : message
+}
+
+/** The password of a `postgres://user:password@…` URL, decoded; `undefined` when it has none. */
+const passwordOf = (url: string): string | undefined => {
+  try {
+    const password = new URL(url).password
+    return password === "" ? undefined : decodeURIComponent(password)
+  } catch {
+    return undefined
+  }
+}
