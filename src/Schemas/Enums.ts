@@ -11,7 +11,9 @@ const literals = <const L extends readonly [string, ...Array<string>]>(name: str
   Schema.Literal(...values).annotations({
     identifier: name,
     message: (issue) => ({
-      message: `expected a ${name} (${values.join(", ")}), got ${JSON.stringify(issue.actual)}`,
+      message: `expected a ${name} (${values.join(", ")}), got ${
+        typeof issue.actual === "string" ? JSON.stringify(issue.actual) : String(issue.actual)
+      }`,
       override: true
     })
   })

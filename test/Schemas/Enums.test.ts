@@ -20,4 +20,15 @@ describe("enum failures", () => {
     }))
     expect(issue?.message).toBe(`expected a ${name} (${literals.join(", ")}), got "zombie"`)
   })
+
+  it.each(cases)("%s describes a value JSON cannot (a bigint, a symbol)", (name, decode) => {
+    for (const [value, shown] of [[7n, "7"], [Symbol.for("x"), "Symbol(x)"]] as const) {
+      const [issue] = ParseResult.ArrayFormatter.formatErrorSync(Either.getLeft(decode(value)).pipe((o) => {
+        if (o._tag === "None") throw new Error("decoded an unknown value")
+        return o.value
+      }))
+      expect(issue?.message).toContain(`${name} (`)
+      expect(issue?.message).toContain(`got ${shown}`)
+    }
+  })
 })
