@@ -1,15 +1,42 @@
 #!/usr/bin/env node
 /**
- * The `ennio-db` executable.
+ * The `ennio-db` executable. The command line itself is bundled into `cli.cjs` next to
+ * this file; it is compiled from V8's code cache (`cli.cache`, written by its first run
+ * after the build) because compiling half a megabyte of JavaScript is most of a cold start.
  *
  * @since 0.1.0
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Exit from "effect/Exit"
-import { main } from "./Cli/Cli.js"
+import * as fs from "node:fs"
+import { createRequire, Module } from "node:module"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as vm from "node:vm"
 
-// 130: the shell's code for a run stopped by Ctrl-C, the only way `main` can fail.
-NodeRuntime.runMain(main(process.argv), {
-  disableErrorReporting: true,
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 130)
-})
+const bundle = fileURLToPath(new URL("./cli.cjs", import.meta.url))
+const cache = fileURLToPath(new URL("./cli.cache", import.meta.url))
+
+const readCache = (): Buffer | undefined => {
+  try {
+    return fs.readFileSync(cache)
+  } catch {
+    return undefined
+  }
+}
+
+/** Writes the cache beside the bundle, atomically; where that is not allowed, runs stay uncached. */
+const writeCache = (data: Buffer) => {
+  const temporary = `${cache}.${process.pid}`
+  try {
+    fs.writeFileSync(temporary, data)
+    fs.renameSync(temporary, cache)
+  } catch {
+    fs.rmSync(temporary, { force: true })
+  }
+}
+
+const cachedData = readCache()
+const script = new vm.Script(Module.wrap(fs.readFileSync(bundle, "utf8")), { filename: bundle, cachedData })
+// After the run, the cache also holds the functions it compiled along the way.
+if (cachedData === undefined) process.once("exit", () => writeCache(script.createCachedData()))
+const module = { exports: {} }
+script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle))

@@ -1,0 +1,48 @@
+/**
+ * The `ennio-db` command line: the commands under the root, `--trace`, and the exit code.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Tracer from "effect/Tracer"
+import { demo } from "./DemoCommand.js"
+import { events } from "./EventsCommand.js"
+import { exitCode } from "./Failures.js"
+import { ennioDb } from "./GlobalOptions.js"
+import { metrics } from "./MetricsCommand.js"
+import { migrate } from "./MigrateCommand.js"
+import { projects } from "./ProjectsCommand.js"
+import { prune } from "./PruneCommand.js"
+import { sessions } from "./SessionsCommand.js"
+import * as SpanTree from "./SpanTree.js"
+import * as Screen from "./Screen.js"
+import { status } from "./StatusCommand.js"
+
+const drawTrace = (spans: ReadonlyArray<Tracer.Span>) => SpanTree.render(spans, Screen.of(process.stderr)).join("\n")
+
+const command = ennioDb.pipe(
+  Command.withDescription("Inspect and demo the Ennio database: sessions, events, projects and costs"),
+  Command.withSubcommands([demo, status, sessions, events, projects, metrics, migrate, prune]),
+  Command.transformHandler((effect, { trace }) =>
+    trace ? SpanTree.recordSpans(effect, (spans) => Console.error(drawTrace(spans))) : effect
+  )
+)
+
+const cli = Command.run(command, { name: "ennio-db", version: "0.1.0" })
+
+// What @effect/cli needs from the platform (help, completions): no more, to keep start-up quick.
+const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+
+/**
+ * Runs the command line `argv` (as `process.argv`) and returns its exit code.
+ *
+ * @since 0.1.0
+ */
+export const main = (argv: ReadonlyArray<string>): Effect.Effect<number> =>
+  exitCode(cli(argv)).pipe(Screen.withColourOnlyWhereShown, Effect.provide(platform))

@@ -1,0 +1,42 @@
+/**
+ * `ennio-db prune --older-than 30d`: event retention.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { EventsRepo } from "../Repos/EventsRepo.js"
+import * as Format from "./Format.js"
+import { ennioDb, withDatabase } from "./GlobalOptions.js"
+import * as JsonOutput from "./JsonOutput.js"
+
+const units = { d: "days", h: "hours", m: "minutes" } as const
+
+/** Reads an age such as `30d`, `12h` or `90m`. */
+const parseAge = (text: string): Option.Option<Duration.Duration> => {
+  const match = /^(\d+)([dhm])$/.exec(text)
+  return match === null
+    ? Option.none()
+    : Option.some(Duration.decode(`${Number(match[1])} ${units[match[2] as keyof typeof units]}`))
+}
+
+/** @since 0.1.0 */
+export const prune = Command.make("prune", {
+  olderThan: Options.text("older-than").pipe(
+    Options.withPseudoName("AGE"),
+    Options.withDescription("Delete the events older than this age: 30d, 12h or 90m"),
+    Options.filterMap(parseAge, "--older-than takes an age such as 30d, 12h or 90m")
+  )
+}, ({ olderThan }) =>
+  Effect.gen(function*() {
+    const { json } = yield* ennioDb
+    const cutoff = DateTime.subtractDuration(yield* DateTime.now, olderThan)
+    const deleted = yield* withDatabase("prune")(Effect.flatMap(EventsRepo, (repo) => repo.deleteOlderThan(cutoff)))
+    if (json) return yield* JsonOutput.print({ deleted, cutoff: DateTime.formatIso(cutoff) })
+    yield* Console.log(`Deleted ${Format.count(deleted)} events from before ${Format.instant(cutoff)} UTC.`)
+  })).pipe(Command.withDescription("Delete old events (retention)"))
