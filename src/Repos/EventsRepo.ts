@@ -117,11 +117,18 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         return { event, row: yield* encode(event) }
       })
 
+    type Prepared = Effect.Effect.Success<ReturnType<typeof prepare>>
     const submit = yield* GroupCommit.make({
-      write: ({ event, row }: Effect.Effect.Success<ReturnType<typeof prepare>>) =>
+      write: ({ event, row }: Prepared) =>
         run(sql`INSERT INTO events ${sql.insert(row)}`).pipe(
           Effect.mapError(childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })),
           Effect.as(event)
+        ),
+      // One multi-row statement for the batch (at most 512 rows × 8 columns bound).
+      writeBatch: (items: ReadonlyArray<Prepared>) =>
+        run(sql`INSERT INTO events ${sql.insert(items.map(({ row }) => row))}`).pipe(
+          Effect.mapError(queryFailure),
+          Effect.as(items.map(({ event }) => event))
         )
     })
 

@@ -34,6 +34,12 @@ interface Pending<A, B, E> {
 export interface GroupCommitOptions<A, B, E> {
   /** Writes one item; runs inside the batch's transaction. */
   readonly write: (item: A) => Effect.Effect<B, E | DbError>
+  /**
+   * Writes a whole batch in as few statements as it can, returning one result per item in
+   * order. When it fails, its statements are undone (a savepoint) and each item is written
+   * alone with `write`, so that only the failing items fail.
+   */
+  readonly writeBatch?: ((items: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<B>, E | DbError>) | undefined
   /** The most writes one transaction gathers. */
   readonly maxBatch?: number | undefined
 }
@@ -69,9 +75,12 @@ export const make = <A, B, E>(
           yield* Deferred.complete(only!.done, options.write(only!.item))
           return
         }
-        const committed = yield* sql.withTransaction(
-          Effect.forEach(batch, (pending) => Effect.exit(isolate(options.write(pending.item))))
-        ).pipe(Effect.exit)
+        const oneByOne = Effect.forEach(batch, (pending) => Effect.exit(isolate(options.write(pending.item))))
+        const writeBatch = options.writeBatch
+        const writes = writeBatch === undefined ? oneByOne : sql.withTransaction(
+          Effect.map(writeBatch(batch.map((pending) => pending.item)), (results) => results.map(Exit.succeed))
+        ).pipe(Effect.orElse(() => oneByOne))
+        const committed = yield* sql.withTransaction(writes).pipe(Effect.exit)
         if (Exit.isSuccess(committed)) {
           for (let i = 0; i < batch.length; i++) {
             yield* Deferred.done(batch[i]!.done, committed.value[i]!)

@@ -154,10 +154,8 @@ RETURNING *`).pipe(Effect.mapError(upsertFailure(fields.sessionId)))
       }).pipe(traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
 
     // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
-    const addToCounters = (
-      { row, sessionId }: { readonly sessionId: SessionId; readonly row: MetricsRow }
-    ): Effect.Effect<unknown, NotFound | DbError> =>
-      run(sql`INSERT INTO session_metrics ${sql.insert(row)}
+    const addToCounters = (rows: ReadonlyArray<MetricsRow>) =>
+      run(sql`INSERT INTO session_metrics ${sql.insert(rows)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = session_metrics.total_tokens_in + excluded.total_tokens_in,
   total_tokens_out = session_metrics.total_tokens_out + excluded.total_tokens_out,
@@ -166,12 +164,42 @@ ON CONFLICT(session_id) DO UPDATE SET
   ci_failures = session_metrics.ci_failures + excluded.ci_failures,
   review_rounds = session_metrics.review_rounds + excluded.review_rounds,
   updated_at = excluded.updated_at
-RETURNING *`).pipe(
-        Effect.mapError(upsertFailure(sessionId)),
-        Effect.map((rows) => rows[0])
-      )
+RETURNING *`)
 
-    const submitCounters = yield* GroupCommit.make({ write: addToCounters })
+    interface Addition {
+      readonly sessionId: SessionId
+      readonly row: MetricsRow
+    }
+
+    const submitCounters = yield* GroupCommit.make({
+      write: ({ row, sessionId }: Addition): Effect.Effect<unknown, NotFound | DbError> =>
+        addToCounters([row]).pipe(Effect.mapError(upsertFailure(sessionId)), Effect.map((rows) => rows[0])),
+      // One statement for the batch: deltas to one session are summed first (an upsert may
+      // not touch a row twice), and each caller gets its session's row after the batch.
+      writeBatch: (additions: ReadonlyArray<Addition>): Effect.Effect<ReadonlyArray<unknown>, DbError> => {
+        const sums = new Map<string, MetricsRow>()
+        for (const { row } of additions) {
+          const sum = sums.get(row.session_id)
+          sums.set(row.session_id, sum === undefined ? row : {
+            ...sum,
+            total_tokens_in: sum.total_tokens_in + row.total_tokens_in,
+            total_tokens_out: sum.total_tokens_out + row.total_tokens_out,
+            estimated_cost_usd: sum.estimated_cost_usd + row.estimated_cost_usd,
+            ci_runs: sum.ci_runs + row.ci_runs,
+            ci_failures: sum.ci_failures + row.ci_failures,
+            review_rounds: sum.review_rounds + row.review_rounds,
+            updated_at: sum.updated_at > row.updated_at ? sum.updated_at : row.updated_at
+          })
+        }
+        return addToCounters(Array.from(sums.values())).pipe(
+          Effect.mapError(queryFailure),
+          Effect.map((rows) => {
+            const bySession = new Map(rows.map((row) => [(row as MetricsRow).session_id, row]))
+            return additions.map(({ row }) => bySession.get(row.session_id))
+          })
+        )
+      }
+    })
 
     /**
      * Adds `delta` to the session's counters, creating its row when absent, and returns the
