@@ -104,7 +104,8 @@ export const parseUrl = (url: string): Either.Either<DatabaseTarget, DbError> =>
     Either.left(
       new DbError({
         reason: "Connection",
-        message: `Unsupported database URL ${JSON.stringify(redactUrl(url))}: ${why}. Accepted forms: ${acceptedUrlForms}`
+        message: `Unsupported database URL ${JSON.stringify(redactUrl(url))}: ${why}. ` +
+          `Accepted forms: ${acceptedUrlForms}`
       })
     )
   if (isPostgresUrl(url)) {

@@ -4,10 +4,12 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -16,8 +18,19 @@ import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { EventCodec, EventInsert, OrchestratorEvent } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
+import * as RowCodec from "../Schemas/RowCodec.js"
 import * as GroupCommit from "./GroupCommit.js"
-import { childInsertFailure, encoder, insertionOrderColumn, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
+import {
+  childInsertFailure,
+  encoder,
+  insertionOrderColumn,
+  isDuplicateKey,
+  isMissingParent,
+  queryFailure,
+  rowDecoder,
+  traced,
+  validator
+} from "./RepoSupport.js"
 
 /**
  * Which events a list returns, newest first.
@@ -99,11 +112,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const newestFirst = sql`ORDER BY timestamp DESC, ${insertionOrder} DESC`
 
     /** Validates an input, fills in the defaults and encodes the row, all before any SQL. */
-    const prepare = (input: EventInsert) =>
-      Effect.gen(function*() {
-        const fields = yield* validateInsert(input)
-        const now = yield* DateTime.now
-        const event = new OrchestratorEvent({
+    const prepareAt = (input: EventInsert, now: DateTime.Utc) =>
+      Either.flatMap(validateInsert(input), (fields) => {
+        const event = RowCodec.construct(OrchestratorEvent, {
           id: fields.id ?? makeEventId(),
           eventType: fields.eventType,
           priority: fields.priority ?? "info",
@@ -113,9 +124,11 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           message: fields.message,
           // A JSON `null` is a value to store, not a missing one.
           data: fields.data === undefined ? {} : fields.data
-        }, true)
-        return { event, row: yield* encode(event) }
+        })
+        return Either.map(encode(event), (row) => ({ event, row }))
       })
+
+    const prepare = (input: EventInsert) => Effect.flatMap(DateTime.now, (now) => prepareAt(input, now))
 
     type Prepared = Effect.Effect.Success<ReturnType<typeof prepare>>
     const submit = yield* GroupCommit.make({
@@ -146,33 +159,52 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         (chunk) => run(sql<{ readonly id: string }>`SELECT id FROM ${sql(table)} WHERE id IN ${sql.in(chunk)}`)
       ).pipe(Effect.map((pages) => new Set(pages.flatMap((rows) => rows.map((row) => row.id)))))
 
+    /**
+     * Names what made a batch insert fail: the engine checked every session and id already, so
+     * only the failure path looks them up, to report the first missing session or taken id.
+     */
+    const batchFailure = (prepared: ReadonlyArray<Prepared>, error: SqlError) =>
+      Effect.gen(function*() {
+        if (isMissingParent(error)) {
+          const sessionIds = Array.from(new Set(prepared.map(({ event }) => event.sessionId)))
+          const sessions = yield* existingIds("sessions", sessionIds)
+          const missing = sessionIds.find((id) => !sessions.has(id))
+          if (missing !== undefined) return new NotFound({ entity: "Session", id: missing })
+        }
+        if (isDuplicateKey(error)) {
+          const [taken] = yield* existingIds("events", prepared.map(({ event }) => event.id))
+          if (taken !== undefined) return new AlreadyExists({ entity: "Event", id: taken })
+        }
+        return queryFailure(error)
+      }).pipe(Effect.orElseSucceed(() => queryFailure(error)), Effect.flip)
+
     const insertMany = (
       inputs: ReadonlyArray<EventInsert>
     ): Effect.Effect<number, NotFound | AlreadyExists | DbError> =>
       Effect.gen(function*() {
-        const prepared = yield* Effect.forEach(inputs, (input, index) =>
-          Effect.mapError(prepare(input), (error) =>
-            new DbError({ reason: error.reason, message: `events[${index}]: ${error.message}`, cause: error.cause })))
+        const now = yield* DateTime.now
+        const prepared: Array<Prepared> = new Array(inputs.length)
+        for (let index = 0; index < inputs.length; index++) {
+          const result = prepareAt(inputs[index]!, now)
+          if (Either.isLeft(result)) {
+            const error = result.left
+            const message = `events[${index}]: ${error.message}`
+            return yield* new DbError({ reason: error.reason, message, cause: error })
+          }
+          prepared[index] = result.right
+        }
         if (prepared.length === 0) return 0
         const duplicate = firstDuplicate(prepared.map(({ event }) => event.id))
         if (duplicate !== undefined) return yield* new AlreadyExists({ entity: "Event", id: duplicate })
-        // Checked inside the transaction (which holds the write lock) so each failure names its row.
-        const writeAll = Effect.gen(function*() {
-          const sessionIds = Array.from(new Set(prepared.map(({ event }) => event.sessionId)))
-          const sessions = yield* existingIds("sessions", sessionIds)
-          const missing = sessionIds.find((id) => !sessions.has(id))
-          if (missing !== undefined) return yield* new NotFound({ entity: "Session", id: missing })
-          const givenIds = prepared.flatMap(({ event }, index) => inputs[index]!.id === undefined ? [] : [event.id])
-          const [taken] = yield* existingIds("events", givenIds)
-          if (taken !== undefined) return yield* new AlreadyExists({ entity: "Event", id: taken })
-          for (const chunk of chunksOf(prepared.map(({ row }) => row), rowsPerStatement)) {
-            yield* run(sql`INSERT INTO events ${sql.insert(chunk)}`)
-          }
-          return prepared.length
-        })
-        return yield* sql.withTransaction(writeAll).pipe(
-          Effect.catchTag("SqlError", (error) => Effect.fail(queryFailure(error)))
+        const writeAll = Effect.forEach(
+          chunksOf(prepared, rowsPerStatement),
+          (chunk) => run(sql`INSERT INTO events ${sql.insert(chunk.map(({ row }) => row))}`),
+          { discard: true }
         )
+        yield* sql.withTransaction(writeAll).pipe(
+          Effect.catchTag("SqlError", (error) => batchFailure(prepared, error))
+        )
+        return prepared.length
       }).pipe(traced("EventsRepo.insertMany", { "events.count": inputs.length }))
 
     const selectOne = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
@@ -280,7 +312,10 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
               page.length < pageSize ? Option.none() : Option.some(page[page.length - 1]!.id)
             ] as const))
       )).pipe(
-        Stream.withSpan("EventsRepo.streamBySession", { captureStackTrace: false, attributes: { "session.id": sessionId } })
+        Stream.withSpan("EventsRepo.streamBySession", {
+          captureStackTrace: false,
+          attributes: { "session.id": sessionId }
+        })
       )
 
     return {

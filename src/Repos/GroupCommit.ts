@@ -86,11 +86,11 @@ export const make = <A, B, E>(
             yield* Deferred.done(batch[i]!.done, committed.value[i]!)
           }
         } else {
-          const failure = Exit.match(committed, {
-            onFailure: (cause) =>
-              new DbError({ reason: batchFailureReason(cause), message: `The batch transaction failed to commit`, cause }),
-            onSuccess: () => undefined
-          })!
+          const failure = new DbError({
+            reason: batchFailureReason(committed.cause),
+            message: "The batch transaction failed to commit",
+            cause: committed.cause
+          })
           for (const pending of batch) yield* Deferred.fail(pending.done, failure)
         }
       })

@@ -28,8 +28,9 @@ import {
   isMissingParent,
   queryFailure,
   rowDecoder,
+  traced,
   validator
-, traced } from "./RepoSupport.js"
+} from "./RepoSupport.js"
 
 /**
  * Which sessions `totals` sums over.
@@ -74,7 +75,7 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
 
     /** The row `fields` describe: counters not given are 0, times not given unset. */
     const newMetrics = (fields: typeof MetricsInsert.Type, now: DateTime.Utc) =>
-      new SessionMetrics({
+      RowCodec.construct(SessionMetrics, {
         sessionId: fields.sessionId,
         totalTokensIn: fields.totalTokensIn ?? 0,
         totalTokensOut: fields.totalTokensOut ?? 0,
@@ -85,7 +86,7 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
         timeToFirstPrSecs: Option.fromNullable(fields.timeToFirstPrSecs),
         timeToMergeSecs: Option.fromNullable(fields.timeToMergeSecs),
         updatedAt: now
-      }, true)
+      })
 
     const newRow = (fields: typeof MetricsInsert.Type): Effect.Effect<MetricsRow, DbError> =>
       Effect.flatMap(DateTime.now, (now) => encode(newMetrics(fields, now)))
@@ -124,7 +125,8 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
     const update = (metrics: SessionMetrics): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       Effect.gen(function*() {
         const now = yield* DateTime.now
-        const { session_id, ...columns } = yield* encode(new SessionMetrics({ ...metrics, updatedAt: now }, true))
+        const stamped = RowCodec.construct(SessionMetrics, { ...metrics, updatedAt: now })
+        const { session_id, ...columns } = yield* encode(stamped)
         const rows = yield* Effect.mapError(
           run(sql`UPDATE session_metrics SET ${sql.update(columns)} WHERE session_id = ${session_id} RETURNING *`),
           queryFailure

@@ -11,7 +11,8 @@ import { StatementRunner } from "../Connection/StatementRunner.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId } from "../Schemas/Ids.js"
 import { Project, ProjectCodec, ProjectInsert } from "../Schemas/Project.js"
-import { encoder, insertFailure, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
+import * as RowCodec from "../Schemas/RowCodec.js"
+import { encoder, insertFailure, queryFailure, rowDecoder, traced, validator } from "./RepoSupport.js"
 
 /** @since 0.1.0 */
 export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/ProjectsRepo", {
@@ -29,7 +30,7 @@ export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/Proje
       Effect.gen(function*() {
         const fields = yield* validateInsert(input)
         const now = yield* DateTime.now
-        return new Project({
+        return RowCodec.construct(Project, {
           id: fields.id,
           name: fields.name,
           repo: fields.repo,
@@ -38,7 +39,7 @@ export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/Proje
           configHash: fields.configHash,
           createdAt: now,
           updatedAt: now
-        }, true)
+        })
       })
 
     const insert = (input: ProjectInsert): Effect.Effect<Project, AlreadyExists | DbError> =>

@@ -25,17 +25,18 @@ const firstIssue = (error: ParseResult.ParseError): { path: string; message: str
 
 /**
  * Decodes caller input with `schema`, or fails with `DbError` reason `InvalidInput`
- * naming the field — before any SQL runs.
+ * naming the field — before any SQL runs. The result is an `Either`: an `Effect` to yield,
+ * or a value to test synchronously in a loop.
  *
  * @since 0.1.0
  */
 export const validator = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
   const decode = Schema.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "ignore" })
-  return (input: unknown): Effect.Effect<A, DbError> => {
+  return (input: unknown): Either.Either<A, DbError> => {
     const result = decode(input)
-    if (Either.isRight(result)) return Effect.succeed(result.right)
+    if (Either.isRight(result)) return result as Either.Either<A, never>
     const { message, path } = firstIssue(result.left)
-    return Effect.fail(
+    return Either.left(
       new DbError({
         reason: "InvalidInput",
         message: `Invalid ${what}${path === "" ? "" : ` ${path}`}: ${message}`,
@@ -52,11 +53,11 @@ export const validator = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
  * @since 0.1.0
  */
 export const encoder = <A, I>(codec: RowCodec.RowCodec<A, I>, what: string) =>
-  (value: A): Effect.Effect<I, DbError> => {
+  (value: A): Either.Either<I, DbError> => {
     const result = codec.encode(value)
-    if (Either.isRight(result)) return Effect.succeed(result.right)
+    if (Either.isRight(result)) return result as Either.Either<I, never>
     const { message, path } = firstIssue(result.left)
-    return Effect.fail(
+    return Either.left(
       new DbError({
         reason: "InvalidInput",
         message: `Invalid ${what}${path === "" ? "" : ` ${columnName(path)}`}: ${message}`,
@@ -73,12 +74,12 @@ export const encoder = <A, I>(codec: RowCodec.RowCodec<A, I>, what: string) =>
  */
 export const rowDecoder = <A, I>(codec: RowCodec.RowCodec<A, I>, table: string, keyColumn: string) => {
   const decode = codec.decode
-  const one = (row: unknown): Effect.Effect<A, DbError> => {
+  const one = (row: unknown): Either.Either<A, DbError> => {
     const result = decode(row)
-    if (Either.isRight(result)) return Effect.succeed(result.right)
+    if (Either.isRight(result)) return result as Either.Either<A, never>
     const { message, path } = firstIssue(result.left)
     const key = (row as Record<string, unknown>)[keyColumn]
-    return Effect.fail(
+    return Either.left(
       new DbError({
         reason: "Decode",
         message: `Cannot decode ${table} row ${JSON.stringify(key)}, column ${columnName(path)}: ${message}`,
@@ -86,14 +87,14 @@ export const rowDecoder = <A, I>(codec: RowCodec.RowCodec<A, I>, table: string, 
       })
     )
   }
-  const all = (rows: ReadonlyArray<unknown>): Effect.Effect<Array<A>, DbError> => {
+  const all = (rows: ReadonlyArray<unknown>): Either.Either<Array<A>, DbError> => {
     const out: Array<A> = new Array(rows.length)
     for (let i = 0; i < rows.length; i++) {
       const result = decode(rows[i])
-      if (Either.isLeft(result)) return Effect.as(one(rows[i]), out)
+      if (Either.isLeft(result)) return Either.map(one(rows[i]), () => out)
       out[i] = result.right
     }
-    return Effect.succeed(out)
+    return Either.right(out)
   }
   return { one, all }
 }

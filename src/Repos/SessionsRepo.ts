@@ -15,7 +15,16 @@ import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import { JsonObject } from "../Schemas/Json.js"
 import { PrNumber, Session, SessionCodec, SessionInsert } from "../Schemas/Session.js"
-import { encoder, insertFailure, insertionOrderColumn, queryFailure, rowDecoder, validator , traced } from "./RepoSupport.js"
+import * as RowCodec from "../Schemas/RowCodec.js"
+import {
+  encoder,
+  insertFailure,
+  insertionOrderColumn,
+  queryFailure,
+  rowDecoder,
+  traced,
+  validator
+} from "./RepoSupport.js"
 
 /**
  * Which sessions `list` returns.
@@ -54,7 +63,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
       Effect.gen(function*() {
         const fields = yield* validateInsert(input)
         const now = yield* DateTime.now
-        const session = new Session({
+        const session = RowCodec.construct(Session, {
           id: fields.id,
           projectId: fields.projectId,
           status: fields.status ?? "spawning",
@@ -75,7 +84,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
           lastActivityAt: fields.lastActivityAt ?? fields.createdAt ?? now,
           restoredAt: Option.none(),
           archivedAt: Option.none()
-        }, true)
+        })
         const row = yield* encode(session)
         yield* run(sql`INSERT INTO sessions ${sql.insert(row)}`).pipe(
           Effect.mapError(insertFailure("Session", session.id))
