@@ -16,7 +16,7 @@ import * as Stream from "effect/Stream"
 import { StatementRunner } from "../Connection/StatementRunner.js"
 import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
-import { EventCodec, EventInsert, OrchestratorEvent } from "../Schemas/Event.js"
+import { EventCodec, EventInsert, fastEventInsert, OrchestratorEvent } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as GroupCommit from "./GroupCommit.js"
@@ -98,10 +98,10 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const { run } = yield* StatementRunner.current
     const decode = rowDecoder(EventCodec, "events", "id")
     const encode = encoder(EventCodec, "event")
-    const validateInsert = validator(EventInsert, "event")
-    const validateId = validator(EventId, "event id")
-    const validateSessionId = validator(SessionId, "session id")
-    const validateProjectId = validator(ProjectId, "project id")
+    const validateInsert = validator(EventInsert, "event", fastEventInsert)
+    const validateId = validator(EventId, "event id", RowCodec.fastId)
+    const validateSessionId = validator(SessionId, "session id", RowCodec.fastId)
+    const validateProjectId = validator(ProjectId, "project id", RowCodec.fastId)
     const validateType = validator(EventType, "event type")
     const validateOptions = validator(EventListOptionsInput, "event list options")
     const validateStreamOptions = validator(EventStreamOptionsInput, "event stream options")

@@ -14,6 +14,7 @@ import { Amount, column, columnName, Count } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import {
+  fastMetricsDelta,
   MetricsDelta,
   MetricsInsert,
   type MetricsTotals,
@@ -64,8 +65,8 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
     const decodeTotals = rowDecoder(RowCodec.make(TotalsRow), "session_metrics totals", "sessions")
     const encode = encoder(SessionMetricsCodec, "session metrics")
     const validateInsert = validator(MetricsInsert, "session metrics")
-    const validateSessionId = validator(SessionId, "session id")
-    const validateDelta = validator(MetricsDelta, "metrics delta")
+    const validateSessionId = validator(SessionId, "session id", RowCodec.fastId)
+    const validateDelta = validator(MetricsDelta, "metrics delta", fastMetricsDelta)
     const validateSeconds = validator(Count, "seconds")
     const validateFilter = validator(MetricsTotalsFilterInput, "metrics filter")
     const notFound = (sessionId: string) => new NotFound({ entity: "SessionMetrics", id: sessionId })

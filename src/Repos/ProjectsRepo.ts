@@ -22,7 +22,7 @@ export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/Proje
     const decode = rowDecoder(ProjectCodec, "projects", "project_id")
     const encode = encoder(ProjectCodec, "project")
     const validateInsert = validator(ProjectInsert, "project")
-    const validateId = validator(ProjectId, "project id")
+    const validateId = validator(ProjectId, "project id", RowCodec.fastId)
     const notFound = (id: string) => new NotFound({ entity: "Project", id })
 
     /** Validates the input and builds the project it describes, both timestamps now. */

@@ -26,13 +26,20 @@ const firstIssue = (error: ParseResult.ParseError): { path: string; message: str
 /**
  * Decodes caller input with `schema`, or fails with `DbError` reason `InvalidInput`
  * naming the field — before any SQL runs. The result is an `Either`: an `Effect` to yield,
- * or a value to test synchronously in a loop.
+ * or a value to test synchronously in a loop. `fast` (see RowCodec) accepts the valid inputs
+ * it recognises without the Schema interpreter; it returns `undefined` for the rest.
  *
  * @since 0.1.0
  */
-export const validator = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+export const validator = <A, I>(
+  schema: Schema.Schema<A, I>,
+  what: string,
+  fast: (input: unknown) => NoInfer<A> | undefined = () => undefined
+) => {
   const decode = Schema.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "ignore" })
   return (input: unknown): Either.Either<A, DbError> => {
+    const valid = fast(input)
+    if (valid !== undefined) return Either.right(valid)
     const result = decode(input)
     if (Either.isRight(result)) return result as Either.Either<A, never>
     const { message, path } = firstIssue(result.left)

@@ -50,7 +50,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
     const decode = rowDecoder(SessionCodec, "sessions", "id")
     const encode = encoder(SessionCodec, "session")
     const validateInsert = validator(SessionInsert, "session")
-    const validateId = validator(SessionId, "session id")
+    const validateId = validator(SessionId, "session id", RowCodec.fastId)
     const validateFilter = validator(SessionFilterInput, "session filter")
     const validateStatus = validator(SessionStatus, "session status")
     const validateActivity = validator(Schema.UndefinedOr(ActivityState), "activity state")

@@ -46,6 +46,28 @@ const eventTypes: ReadonlySet<string> = new Set(EventType.literals)
 const priorities: ReadonlySet<string> = new Set(EventPriority.literals)
 
 /**
+ * The fast path of `EventInsert` (see RowCodec): the decoded input, or `undefined` to let
+ * the Schema decide. test/Schemas/FastInputs.test.ts holds it equal to the Schema.
+ *
+ * @since 0.1.0
+ */
+export const fastEventInsert = (input: unknown): typeof EventInsert.Type | undefined =>
+  RowCodec.attempt(() => {
+    if (!RowCodec.isObject(input)) return RowCodec.refuse()
+    const output: Record<string, unknown> = {
+      eventType: RowCodec.takeOwn(input, "eventType", (v) => RowCodec.takeLiteral(eventTypes, v)),
+      sessionId: RowCodec.takeOwn(input, "sessionId", RowCodec.takeId),
+      projectId: RowCodec.takeOwn(input, "projectId", RowCodec.takeId),
+      message: RowCodec.takeOwn(input, "message", RowCodec.takeString)
+    }
+    RowCodec.copyOptional(input, output, "id", RowCodec.takeId)
+    RowCodec.copyOptional(input, output, "priority", (v) => RowCodec.takeLiteral(priorities, v))
+    RowCodec.copyOptional(input, output, "timestamp", RowCodec.takeUtc)
+    RowCodec.copyOptional(input, output, "data", (v) => v)
+    return output as typeof EventInsert.Type
+  })
+
+/**
  * `OrchestratorEvent` ⇄ its `events` row, with fast paths for valid rows (see RowCodec).
  *
  * @since 0.1.0

@@ -196,3 +196,25 @@ export const takeInstance = <A>(constructor: new(...args: Array<any>) => A, valu
  */
 export const construct = <A>(constructor: new(...args: Array<any>) => A, props: object): A =>
   Object.assign(Object.create(constructor.prototype), props)
+
+/** Fast paths for input structs: the same own-key rules as `Schema.Struct`. */
+export const isObject = (value: unknown): value is { readonly [key: string]: unknown } =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** A required field: it must be an own property, as `Schema.Struct` requires. */
+export const takeOwn = <A>(input: { readonly [key: string]: unknown }, key: string, take: (value: unknown) => A): A =>
+  Object.hasOwn(input, key) ? take(input[key]) : refuse()
+
+/** An optional field (`Schema.optional`): copied when present, `undefined` kept as `undefined`. */
+export const copyOptional = <A>(
+  input: { readonly [key: string]: unknown },
+  output: Record<string, unknown>,
+  key: string,
+  take: (value: unknown) => A
+): void => {
+  if (Object.hasOwn(input, key)) output[key] = input[key] === undefined ? undefined : take(input[key])
+}
+
+/** The fast path of an id schema (`SessionId`, `ProjectId`, `EventId`). */
+export const fastId = <B extends string>(input: unknown): B | undefined =>
+  typeof input === "string" && idPattern.test(input) ? input as B : undefined

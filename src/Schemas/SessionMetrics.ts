@@ -59,6 +59,25 @@ export const MetricsDelta = Schema.Struct({
 export type MetricsDelta = typeof MetricsDelta.Encoded
 
 /**
+ * The fast path of `MetricsDelta` (see RowCodec): the decoded input, or `undefined` to let
+ * the Schema decide. test/Schemas/FastInputs.test.ts holds it equal to the Schema.
+ *
+ * @since 0.1.0
+ */
+export const fastMetricsDelta = (input: unknown): typeof MetricsDelta.Type | undefined =>
+  RowCodec.attempt(() => {
+    if (!RowCodec.isObject(input)) return RowCodec.refuse()
+    const output: Record<string, unknown> = {}
+    RowCodec.copyOptional(input, output, "tokensIn", RowCodec.takeCount)
+    RowCodec.copyOptional(input, output, "tokensOut", RowCodec.takeCount)
+    RowCodec.copyOptional(input, output, "costUsd", RowCodec.takeAmount)
+    RowCodec.copyOptional(input, output, "ciRuns", RowCodec.takeCount)
+    RowCodec.copyOptional(input, output, "ciFailures", RowCodec.takeCount)
+    RowCodec.copyOptional(input, output, "reviewRounds", RowCodec.takeCount)
+    return output as typeof MetricsDelta.Type
+  })
+
+/**
  * Sums over a set of sessions' metrics.
  *
  * @since 0.1.0

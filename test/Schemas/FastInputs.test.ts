@@ -1,0 +1,112 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import fc from "fast-check"
+import { EventId, EventInsert, EventPriority, EventType, MetricsDelta, SessionId } from "../../src/index.js"
+import { fastEventInsert } from "../../src/Schemas/Event.js"
+import { fastId } from "../../src/Schemas/RowCodec.js"
+import { fastMetricsDelta } from "../../src/Schemas/SessionMetrics.js"
+import * as Arb from "../fixtures/arbitraries.js"
+
+/**
+ * A fast input path may decline anything, but what it accepts must be exactly what the Schema
+ * decodes it to. Inputs: valid ones, the same with a field replaced by junk, deleted, set to
+ * `undefined`, or inherited instead of own, and junk of every kind.
+ */
+const agreesWithSchema = <A>(
+  name: string,
+  schema: Schema.Schema<A, any>,
+  fast: (input: unknown) => A | undefined,
+  valid: fc.Arbitrary<Record<string, unknown>>,
+  fields: ReadonlyArray<string>
+) =>
+  describe(name, () => {
+    const decode = Schema.decodeUnknownEither(schema, { onExcessProperty: "ignore" })
+    const check = (input: unknown) => {
+      const accepted = fast(input)
+      if (accepted !== undefined) expect(Either.getOrThrow(decode(input))).toStrictEqual(accepted)
+    }
+    const broken = fc.tuple(valid, fc.constantFrom(...fields), Arb.junk, fc.constantFrom("set", "delete", "inherit"))
+      .map(([input, field, junk, how]) => {
+        const copy: Record<string, unknown> = { ...input }
+        if (how === "set") copy[field] = junk
+        if (how === "delete") delete copy[field]
+        if (how !== "inherit") return copy
+        const value = copy[field]
+        delete copy[field]
+        return Object.assign(Object.create({ [field]: value }), copy)
+      })
+
+    it("accepts valid input, decoded as the Schema decodes it", () => {
+      fc.assert(fc.property(valid, (input) => {
+        expect(fast(input)).toStrictEqual(Either.getOrThrow(decode(input)))
+      }), { numRuns: 500 })
+    })
+
+    it("never accepts what the Schema refuses, nor differs from it", () => {
+      fc.assert(fc.property(fc.oneof(broken, Arb.junk), check), { numRuns: 3000 })
+    })
+  })
+
+const maybe = <A>(arb: fc.Arbitrary<A>) => fc.option(arb, { nil: undefined })
+const withOptional = (required: Record<string, unknown>, optional: Record<string, unknown>) => {
+  const out: Record<string, unknown> = { ...required }
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) out[key] = value
+  return out
+}
+
+agreesWithSchema(
+  "EventInsert",
+  EventInsert,
+  fastEventInsert,
+  fc.tuple(
+    fc.record({
+      eventType: fc.constantFrom(...EventType.literals),
+      sessionId: Arb.validId,
+      projectId: Arb.validId,
+      message: fc.string()
+    }),
+    fc.record({
+      id: maybe(Arb.validId),
+      priority: maybe(fc.constantFrom(...EventPriority.literals)),
+      timestamp: maybe(Arb.timestamp),
+      data: maybe(Arb.jsonValue)
+    })
+  ).map(([required, optional]) => withOptional(required, optional)),
+  ["eventType", "sessionId", "projectId", "message", "id", "priority", "timestamp", "data"]
+)
+
+agreesWithSchema(
+  "MetricsDelta",
+  MetricsDelta,
+  fastMetricsDelta,
+  fc.record({
+    tokensIn: maybe(fc.nat()),
+    tokensOut: maybe(fc.nat()),
+    costUsd: maybe(fc.double({ min: 0, max: 1e6, noNaN: true })),
+    ciRuns: maybe(fc.nat()),
+    ciFailures: maybe(fc.nat()),
+    reviewRounds: maybe(fc.nat())
+  }).map((optional) => withOptional({}, optional)),
+  ["tokensIn", "tokensOut", "costUsd", "ciRuns", "ciFailures", "reviewRounds"]
+)
+
+describe("ids", () => {
+  it("the fast path accepts exactly what the id schemas accept", () => {
+    for (const schema of [SessionId, EventId]) {
+      const decode = Schema.decodeUnknownEither(schema)
+      fc.assert(fc.property(fc.oneof(Arb.validId, Arb.invalidId, Arb.junk), (input) => {
+        const accepted = fastId(input)
+        expect(accepted !== undefined).toBe(Either.isRight(decode(input)))
+        if (accepted !== undefined) expect(accepted).toBe(Either.getOrThrow(decode(input)))
+      }), { numRuns: 2000 })
+    }
+  })
+
+  it("keeps a DateTime that is not UTC for the Schema to refuse", () => {
+    const zoned = DateTime.unsafeMakeZoned(0, { timeZone: "Europe/Rome" })
+    expect(fastEventInsert({ eventType: "pr_created", sessionId: "s", projectId: "p", message: "m", timestamp: zoned }))
+      .toBeUndefined()
+  })
+})
