@@ -20,6 +20,11 @@ const spelling =
  * @since 0.1.0
  */
 export const parseTimestamp = (text: string): DateTime.Utc | undefined => {
+  // The spelling ennio-db writes, exactly: what parses and prints back unchanged.
+  if (text.length === 24 && text.charCodeAt(23) === 90 /* Z */) {
+    const epoch = Date.parse(text)
+    if (!Number.isNaN(epoch) && new Date(epoch).toISOString() === text) return DateTime.unsafeMake(epoch)
+  }
   const m = spelling.exec(text)
   if (m === null) return undefined
   const [, y, mo, d, sep, h, mi, s, frac, zone] = m

@@ -170,3 +170,14 @@ describe("Session", () => {
     expect(row.created_at).toBe("1970-01-01T00:00:00.000Z")
   })
 })
+
+describe("Timestamp in the written spelling", () => {
+  it("refuses what only looks like it: impossible dates and times", () => {
+    for (const text of ["2026-02-29T00:00:00.000Z", "2026-02-31T00:00:00.000Z", "2026-04-31T12:00:00.000Z",
+      "2026-01-01T24:00:00.000Z", "2026-01-01T23:60:00.000Z", "2026-01-01T23:59:60.000Z", "2026-00-10T00:00:00.000Z",
+      "+02026-01-01T00:00:00Z"]) {
+      expect(parseTimestamp(text)).toBeUndefined()
+    }
+    expect(parseTimestamp("2024-02-29T23:59:59.999Z")?.epochMillis).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999))
+  })
+})
