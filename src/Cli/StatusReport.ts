@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import { EventsRepo } from "../Repos/EventsRepo.js"
 import { MetricsRepo } from "../Repos/MetricsRepo.js"
 import { ProjectsRepo } from "../Repos/ProjectsRepo.js"
-import { SessionsRepo } from "../Repos/SessionsRepo.js"
+import { SessionsRepo, type StatusCount } from "../Repos/SessionsRepo.js"
 import { type SessionStatus, SessionStatuses } from "../Schemas/Enums.js"
 import type { OrchestratorEvent } from "../Schemas/Event.js"
 import type { Project } from "../Schemas/Project.js"
@@ -50,17 +50,19 @@ export interface StatusReport {
 /** How many urgent or critical events the dashboard shows. */
 const urgentEventsShown = 8
 
-const countSessions = (sessions: ReadonlyArray<Session>): SessionCounts => {
+const countSessions = (counts: ReadonlyArray<StatusCount>): SessionCounts => {
   const byStatus = new Map<SessionStatus, number>()
-  for (const { status } of sessions) byStatus.set(status, (byStatus.get(status) ?? 0) + 1)
+  for (const { count, status } of counts) byStatus.set(status, (byStatus.get(status) ?? 0) + count)
+  const total = (keep: (status: SessionStatus) => boolean) =>
+    counts.reduce((sum, { count, status }) => keep(status) ? sum + count : sum, 0)
   return {
-    sessions: sessions.length,
+    sessions: total(() => true),
     byStatus: SessionStatuses.all.flatMap((status) => {
       const n = byStatus.get(status)
       return n === undefined ? [] : [[status, n] as const]
     }),
-    active: sessions.filter(({ status }) => !SessionStatuses.isTerminal(status)).length,
-    needsAttention: sessions.filter(({ status }) => SessionStatuses.needsAttention(status)).length
+    active: total((status) => !SessionStatuses.isTerminal(status)),
+    needsAttention: total(SessionStatuses.needsAttention)
   }
 }
 
@@ -78,32 +80,35 @@ export const gather = Effect.gen(function*() {
   const metricsRepo = yield* MetricsRepo
   const eventsRepo = yield* EventsRepo
   const projects = yield* projectsRepo.list()
-  const sessions = yield* sessionsRepo.list()
-  const sessionsByProject = new Map<string, Array<Session>>(projects.map((project) => [project.id, []]))
-  for (const session of sessions) {
-    const list = sessionsByProject.get(session.projectId)
-    if (list === undefined) sessionsByProject.set(session.projectId, [session])
-    else list.push(session)
+  // Counted in the database: only the sessions that need attention are read whole.
+  const counts = yield* sessionsRepo.countByProjectAndStatus()
+  const countsByProject = new Map<string, Array<StatusCount>>(projects.map((project) => [project.id, []]))
+  for (const count of counts) {
+    const list = countsByProject.get(count.projectId)
+    if (list === undefined) countsByProject.set(count.projectId, [count])
+    else list.push(count)
   }
   const known = new Map(projects.map((project) => [project.id as string, project]))
-  const projectStatuses = yield* Effect.forEach(sessionsByProject, ([id, projectSessions]) =>
+  const projectStatuses = yield* Effect.forEach(countsByProject, ([id, projectCounts]) =>
     Effect.map(metricsRepo.totals({ projectId: id }), (metrics): ProjectStatus => ({
       id,
       project: Option.fromNullable(known.get(id)),
-      counts: countSessions(projectSessions),
+      counts: countSessions(projectCounts),
       metrics
     })))
+  const needsAttention = yield* Effect.forEach(
+    SessionStatuses.all.filter(SessionStatuses.needsAttention),
+    (status) => sessionsRepo.listByStatus(status)
+  )
   const urgentEvents = yield* Effect.forEach(
-    sessionsByProject.keys(),
+    countsByProject.keys(),
     (id) => eventsRepo.listByProject(id, { minPriority: "urgent", limit: urgentEventsShown })
   )
   return {
     projects: projectStatuses,
-    counts: countSessions(sessions),
+    counts: countSessions(counts),
     metrics: yield* metricsRepo.totals(),
-    needsAttention: sessions
-      .filter(({ status }) => SessionStatuses.needsAttention(status))
-      .sort((a, b) => newestFirst(a.lastActivityAt, b.lastActivityAt)),
+    needsAttention: needsAttention.flat().sort((a, b) => newestFirst(a.lastActivityAt, b.lastActivityAt)),
     urgentEvents: urgentEvents.flat().sort((a, b) => newestFirst(a.timestamp, b.timestamp)).slice(0, urgentEventsShown)
   } satisfies StatusReport
 })

@@ -133,10 +133,12 @@ const postgresRun = Effect.flatMap(SqlClient.SqlClient, (sql) =>
  */
 export const migrate: Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, DbError, SqlClient.SqlClient> =
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.onDialectOrElse({
-      pg: () => postgresRun,
-      orElse: () => checkedRun
-    })).pipe(
+    Effect.flatMap(recordedMigrationId, (recorded) =>
+      // Up to date, the common start: two reads, no lock, no transaction.
+      recorded === latestMigrationId ? Effect.succeed([]) : sql.onDialectOrElse({
+        pg: () => postgresRun,
+        orElse: () => checkedRun
+      }))).pipe(
     Effect.catchAllDefect((defect) => Effect.fail(migrationFailure(defect))),
     Effect.catchIf((error) => !(error instanceof DbError), (error) => Effect.fail(migrationFailure(error))),
     Effect.withSpan("Database.migrate", { captureStackTrace: false })

@@ -42,6 +42,19 @@ const SessionFilterInput = Schema.Struct({
 })
 const PrInput = Schema.Struct({ url: Schema.String, number: PrNumber })
 
+const StatusCountRow = Schema.Struct({
+  projectId: Schema.propertySignature(ProjectId).pipe(Schema.fromKey("project_id")),
+  status: SessionStatus,
+  count: Schema.NonNegativeInt
+})
+
+/**
+ * How many sessions of one project are in one status.
+ *
+ * @since 0.1.0
+ */
+export type StatusCount = typeof StatusCountRow.Type
+
 /** @since 0.1.0 */
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/SessionsRepo", {
   effect: Effect.gen(function*() {
@@ -123,6 +136,17 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
 
     const listByStatus = (status: SessionStatus): Effect.Effect<ReadonlyArray<Session>, DbError> =>
       list({ status }).pipe(traced("SessionsRepo.listByStatus", { "session.status": status }))
+
+    const decodeCounts = rowDecoder(RowCodec.make(StatusCountRow), "sessions counts", "project_id")
+
+    /** How many sessions each project has in each status: one grouped query over the (project_id, status) index. */
+    const countByProjectAndStatus = (): Effect.Effect<ReadonlyArray<StatusCount>, DbError> =>
+      run(sql`SELECT project_id, status, count(*) AS count FROM sessions GROUP BY project_id, status
+ORDER BY project_id, status`).pipe(
+        Effect.mapError(queryFailure),
+        Effect.flatMap(decodeCounts.all),
+        traced("SessionsRepo.countByProjectAndStatus")
+      )
 
     /** Runs an `UPDATE … RETURNING *` on one session and decodes the row, or `NotFound`. */
     const updateOne = (
@@ -214,6 +238,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
       find,
       list,
       listByStatus,
+      countByProjectAndStatus,
       update,
       updateStatus,
       updateActivity,

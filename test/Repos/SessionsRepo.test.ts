@@ -130,6 +130,17 @@ describeBackends("SessionsRepo", (backend: Backend) => {
         expect(working).toHaveLength(17)
         expect((yield* Effect.flip(repo.list({ status: "bogus" as never }))).reason).toBe("InvalidInput")
       }))
+
+    it.effect("countByProjectAndStatus agrees with the sessions listed", () =>
+      Effect.gen(function*() {
+        const repo = yield* SessionsRepo
+        const counts = yield* repo.countByProjectAndStatus()
+        const all = yield* repo.list()
+        const expected = new Map<string, number>()
+        for (const s of all) expected.set(`${s.projectId}/${s.status}`, (expected.get(`${s.projectId}/${s.status}`) ?? 0) + 1)
+        expect(new Map(counts.map((c) => [`${c.projectId}/${c.status}`, c.count]))).toEqual(expected)
+        expect(counts.map((c) => `${c.projectId}/${c.status}`)).toEqual([...expected.keys()].sort())
+      }))
   })
 
   it.layer(TestLayer())((it) => {
