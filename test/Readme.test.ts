@@ -12,6 +12,12 @@ describe("README", () => {
     expect(block).toBe(example)
   })
 
+  it("shows examples/tracing.ts verbatim, so its exporter example compiles", () => {
+    const example = fs.readFileSync(new URL("../examples/tracing.ts", import.meta.url), "utf8")
+    const block = /```typescript\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(block).toBe(example)
+  })
+
   it.effect("its usage example runs and reads back what it wrote", () =>
     Effect.gen(function*() {
       expect(yield* main).toEqual({ status: "working", events: 1, tokensIn: 1200 })
