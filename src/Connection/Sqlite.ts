@@ -143,28 +143,42 @@ const makeConnection = (db: Sqlite.Database): Connection & {
   readonly backup: (destination: string) => Effect.Effect<{ totalPages: number; remainingPages: number }, SqlError>
   readonly loadExtension: (path: string) => Effect.Effect<void, SqlError>
 } => {
-  const statements = new Map<string, Sqlite.Statement>()
-  const prepare = (sql: string): Sqlite.Statement => {
-    let statement = statements.get(sql)
-    if (statement === undefined) {
+  // Prepared statements with what the hot path asks of them, so it crosses into native code once.
+  interface Prepared {
+    readonly statement: Sqlite.Statement
+    readonly reader: boolean
+    safeIntegers: boolean
+  }
+  const statements = new Map<string, Prepared>()
+  const prepareNew = (sql: string): Prepared => {
+    const statement = db.prepare(sql)
+    return { statement, reader: statement.reader, safeIntegers: false }
+  }
+  const prepare = (sql: string): Prepared => {
+    let prepared = statements.get(sql)
+    if (prepared === undefined) {
       if (statements.size >= prepareCacheCapacity) statements.clear()
-      statement = db.prepare(sql)
-      statements.set(sql, statement)
+      prepared = prepareNew(sql)
+      statements.set(sql, prepared)
     }
-    return statement
+    return prepared
   }
 
   const runNow = (
     sql: string,
     params: ReadonlyArray<unknown>,
-    prepared: boolean,
+    cached: boolean,
     raw: boolean,
     safeIntegers: boolean
   ): Exit.Exit<ReadonlyArray<any>, SqlError> => {
     try {
-      const statement = prepared ? prepare(sql) : db.prepare(sql)
-      statement.safeIntegers(safeIntegers)
-      if (statement.reader) return Exit.succeed(statement.all(...params))
+      const prepared = cached ? prepare(sql) : prepareNew(sql)
+      const statement = prepared.statement
+      if (prepared.safeIntegers !== safeIntegers) {
+        statement.safeIntegers(safeIntegers)
+        prepared.safeIntegers = safeIntegers
+      }
+      if (prepared.reader) return Exit.succeed(statement.all(...params))
       const result = statement.run(...params)
       return Exit.succeed(raw ? (result as unknown as ReadonlyArray<any>) : [])
     } catch (cause) {
@@ -188,7 +202,7 @@ const makeConnection = (db: Sqlite.Database): Connection & {
     executeValues: (sql, params) =>
       Effect.try({
         try: () => {
-          const statement = prepare(sql)
+          const { statement } = prepare(sql)
           if (!statement.reader) {
             statement.run(...params)
             return []
@@ -243,38 +257,27 @@ const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.n
 const makeRunner = (
   connection: ReturnType<typeof makeConnection>,
   semaphore: Effect.Semaphore
-): StatementRunnerShape => {
-  const runCompiled = (
-    sql: string,
-    params: ReadonlyArray<unknown>
-  ): Effect.Effect<ReadonlyArray<any>, SqlError> =>
-    Effect.withFiberRuntime((fiber) => {
+): StatementRunnerShape => ({
+  run: <A extends object>(statement: Statement.Statement<A>) =>
+    Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
+      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return statement
+      const [sql, params] = statement.compile()
       const context = fiber.currentContext
-      const safeIntegers = Context.get(context, Client.SafeIntegers)
       const transaction = Context.getOption(context, Client.TransactionConnection)
-      if (transaction._tag === "Some") return transaction.value[0].execute(sql, params, undefined)
-      if (!connection.db.inTransaction) return connection.runNow(sql, params, true, false, safeIntegers)
-      return semaphore.withPermits(1)(Effect.suspend(() => connection.runNow(sql, params, true, false, safeIntegers)))
-    })
-
-  return {
-    run: <A extends object>(statement: Statement.Statement<A>) =>
-      Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
-        if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return statement
-        const [sql, params] = statement.compile()
-        return Effect.useSpan(
-          "sql.execute",
-          { kind: "client", captureStackTrace: false },
-          (span) => {
-            for (const [key, value] of spanAttributes) span.attribute(key, value)
-            span.attribute("db.operation.name", "execute")
-            span.attribute("db.query.text", sql)
-            return runCompiled(sql, params)
-          }
-        )
+      const safeIntegers = Context.get(context, Client.SafeIntegers)
+      // Checked when the statement runs: the handle is free, or another fiber's transaction is open.
+      const runNow = () => connection.runNow(sql, params, true, false, safeIntegers)
+      const execute = transaction._tag === "Some"
+        ? transaction.value[0].execute(sql, params, undefined)
+        : Effect.suspend(() => connection.db.inTransaction ? semaphore.withPermits(1)(Effect.suspend(runNow)) : runNow())
+      return Effect.useSpan("sql.execute", { kind: "client", captureStackTrace: false }, (span) => {
+        for (const [key, value] of spanAttributes) span.attribute(key, value)
+        span.attribute("db.operation.name", "execute")
+        span.attribute("db.query.text", sql)
+        return execute
       })
-  }
-}
+    })
+})
 
 /**
  * Opens the database and builds an `SqliteClient` over it, and the fast statement runner.

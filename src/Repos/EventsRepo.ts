@@ -27,6 +27,7 @@ import {
   isDuplicateKey,
   isMissingParent,
   queryFailure,
+  lookup,
   rowDecoder,
   traced,
   validator
@@ -207,20 +208,17 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         return prepared.length
       }).pipe(traced("EventsRepo.insertMany", { "events.count": inputs.length }))
 
-    const selectOne = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
-      validateId(id).pipe(
-        Effect.flatMap((id) => Effect.mapError(run(sql`SELECT * FROM events WHERE id = ${id}`), queryFailure)),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
-      )
+    const byKey = lookup(
+      (key) => Effect.flatMap(validateId(key), (id) => Effect.mapError(run(sql`SELECT * FROM events WHERE id = ${id}`), queryFailure)),
+      decode,
+      notFound
+    )
 
     const find = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
-      selectOne(id).pipe(traced("EventsRepo.find", { "event.id": id }))
+      byKey.find(id).pipe(traced("EventsRepo.find", { "event.id": id }))
 
     const get = (id: string): Effect.Effect<OrchestratorEvent, NotFound | DbError> =>
-      selectOne(id).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
-        traced("EventsRepo.get", { "event.id": id })
-      )
+      byKey.get(id).pipe(traced("EventsRepo.get", { "event.id": id }))
 
     const select = (
       conditions: ReadonlyArray<Statement.Fragment>,

@@ -28,6 +28,7 @@ import {
   encoder,
   isMissingParent,
   queryFailure,
+  lookup,
   rowDecoder,
   traced,
   validator
@@ -105,22 +106,17 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
         return metrics
       }).pipe(traced("MetricsRepo.insert", { "session.id": input.sessionId }))
 
-    const selectOne = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
-      validateSessionId(sessionId).pipe(
-        Effect.flatMap((id) =>
-          Effect.mapError(run(sql`SELECT * FROM session_metrics WHERE session_id = ${id}`), queryFailure)
-        ),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
-      )
+    const byKey = lookup(
+      (key) => Effect.flatMap(validateSessionId(key), (id) => Effect.mapError(run(sql`SELECT * FROM session_metrics WHERE session_id = ${id}`), queryFailure)),
+      decode,
+      notFound
+    )
 
     const find = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
-      selectOne(sessionId).pipe(traced("MetricsRepo.find", { "session.id": sessionId }))
+      byKey.find(sessionId).pipe(traced("MetricsRepo.find", { "session.id": sessionId }))
 
     const get = (sessionId: string): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      selectOne(sessionId).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(sessionId)), onSome: Effect.succeed })),
-        traced("MetricsRepo.get", { "session.id": sessionId })
-      )
+      byKey.get(sessionId).pipe(traced("MetricsRepo.get", { "session.id": sessionId }))
 
     /** Writes every counter and both times of `metrics`, stamping updatedAt. */
     const update = (metrics: SessionMetrics): Effect.Effect<SessionMetrics, NotFound | DbError> =>

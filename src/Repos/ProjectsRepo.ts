@@ -12,7 +12,7 @@ import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId } from "../Schemas/Ids.js"
 import { Project, ProjectCodec, ProjectInsert } from "../Schemas/Project.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
-import { encoder, insertFailure, queryFailure, rowDecoder, traced, validator } from "./RepoSupport.js"
+import { encoder, insertFailure, lookup, queryFailure, rowDecoder, traced, validator } from "./RepoSupport.js"
 
 /** @since 0.1.0 */
 export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/ProjectsRepo", {
@@ -71,22 +71,17 @@ RETURNING *`).pipe(Effect.mapError(queryFailure))
         return yield* decode.one(rows[0])
       }).pipe(traced("ProjectsRepo.upsert", { "project.id": input.id }))
 
-    const selectOne = (id: string): Effect.Effect<Option.Option<Project>, DbError> =>
-      validateId(id).pipe(
-        Effect.flatMap((id) =>
-          Effect.mapError(run(sql`SELECT * FROM projects WHERE project_id = ${id}`), queryFailure)
-        ),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
-      )
+    const byKey = lookup(
+      (key) => Effect.flatMap(validateId(key), (id) => Effect.mapError(run(sql`SELECT * FROM projects WHERE project_id = ${id}`), queryFailure)),
+      decode,
+      notFound
+    )
 
     const find = (id: string): Effect.Effect<Option.Option<Project>, DbError> =>
-      selectOne(id).pipe(traced("ProjectsRepo.find", { "project.id": id }))
+      byKey.find(id).pipe(traced("ProjectsRepo.find", { "project.id": id }))
 
     const get = (id: string): Effect.Effect<Project, NotFound | DbError> =>
-      selectOne(id).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
-        traced("ProjectsRepo.get", { "project.id": id })
-      )
+      byKey.get(id).pipe(traced("ProjectsRepo.get", { "project.id": id }))
 
     const list = (): Effect.Effect<ReadonlyArray<Project>, DbError> =>
       run(sql`SELECT * FROM projects ORDER BY name, project_id`).pipe(

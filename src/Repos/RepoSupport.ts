@@ -9,6 +9,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { describeSqlError, isConnectionFailure } from "../Database.js"
@@ -187,3 +188,28 @@ export const insertionOrderColumn = (sql: SqlClient.SqlClient): Statement.Fragme
  */
 export const traced = (name: string, attributes: Record<string, unknown> = {}) =>
   Effect.withSpan(name, { captureStackTrace: false, attributes })
+
+/**
+ * `find` (an `Option`) and `get` (`NotFound` when absent) over one query that selects a row
+ * by its key.
+ *
+ * @since 0.1.0
+ */
+export const lookup = <A>(
+  select: (key: string) => Effect.Effect<ReadonlyArray<unknown>, DbError>,
+  decode: { readonly one: (row: unknown) => Either.Either<A, DbError> },
+  notFound: (key: string) => NotFound
+) => ({
+  find: (key: string): Effect.Effect<Option.Option<A>, DbError> =>
+    Effect.flatMap(
+      select(key),
+      (rows): Either.Either<Option.Option<A>, DbError> =>
+        rows.length === 0 ? Either.right(Option.none()) : Either.map(decode.one(rows[0]), Option.some)
+    ),
+  get: (key: string): Effect.Effect<A, NotFound | DbError> =>
+    Effect.flatMap(
+      select(key),
+      (rows): Either.Either<A, NotFound | DbError> =>
+        rows.length === 0 ? Either.left(notFound(key)) : decode.one(rows[0])
+    )
+})

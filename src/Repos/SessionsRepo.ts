@@ -21,6 +21,7 @@ import {
   insertFailure,
   insertionOrderColumn,
   queryFailure,
+  lookup,
   rowDecoder,
   traced,
   validator
@@ -105,20 +106,17 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
         return session
       }).pipe(traced("SessionsRepo.insert", { "session.id": input.id }))
 
-    const selectOne = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
-      validateId(id).pipe(
-        Effect.flatMap((id) => Effect.mapError(run(sql`SELECT * FROM sessions WHERE id = ${id}`), queryFailure)),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeedNone : Effect.asSome(decode.one(rows[0])))
-      )
+    const byKey = lookup(
+      (key) => Effect.flatMap(validateId(key), (id) => Effect.mapError(run(sql`SELECT * FROM sessions WHERE id = ${id}`), queryFailure)),
+      decode,
+      notFound
+    )
 
     const find = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
-      selectOne(id).pipe(traced("SessionsRepo.find", { "session.id": id }))
+      byKey.find(id).pipe(traced("SessionsRepo.find", { "session.id": id }))
 
     const get = (id: string): Effect.Effect<Session, NotFound | DbError> =>
-      selectOne(id).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed })),
-        traced("SessionsRepo.get", { "session.id": id })
-      )
+      byKey.get(id).pipe(traced("SessionsRepo.get", { "session.id": id }))
 
     const list = (filter: SessionFilter = {}): Effect.Effect<ReadonlyArray<Session>, DbError> =>
       validateFilter(filter).pipe(
