@@ -1,7 +1,9 @@
 /**
  * bench/results.svg: ratio to raw per workload for both Drizzle forms and ennio-db, on a
- * log scale (ratios run from a few hundredths to several times raw), with the targets marked.
+ * log scale (ratios run from a few hundredths to several times raw), with the targets marked;
+ * below it, when the PostgreSQL column ran, a smaller chart of ennio-db (pg) ÷ pg raw.
  */
+import type { PgWorkloadResult, PostgresResult } from "./pg.js"
 import type { BenchResults, WorkloadResult } from "./report.js"
 import type { SideName } from "./side.js"
 import { targets, type WorkloadId } from "./targets.js"
@@ -16,6 +18,9 @@ const targetColor = "#d23c3c"
 const width = 960
 const height = 440
 const plot = { left: 64, right: width - 24, top: 72, bottom: height - 72 }
+/** The PostgreSQL chart, under the first: its own height, the same columns. */
+const pgHeight = 290
+const pgColor = "#1f9e89"
 const barWidth = 18
 
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
@@ -52,10 +57,11 @@ export const renderChart = (results: BenchResults): string => {
     plot.bottom - ((Math.log2(ratio) - minExp) / (maxExp - minExp)) * (plot.bottom - plot.top)
   const step = (plot.right - plot.left) / groups.length
 
+  const total = height + (results.postgres.status === "ran" ? pgHeight : 0)
   const out: Array<string> = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${total}" viewBox="0 0 ${width} ${total}" ` +
     `font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<rect width="${width}" height="${total}" fill="#ffffff"/>`,
     `<text x="${plot.left}" y="26" font-size="16" font-weight="600">ennio-db and Drizzle: throughput as a multiple of raw better-sqlite3</text>`,
     `<text x="${plot.left}" y="46" fill="#555">${
       escape(`${results.mode} run · node ${results.machine.node} · ${results.machine.cpu} · ${results.machine.date.slice(0, 10)} · log scale, 1× = raw`)
@@ -112,8 +118,81 @@ export const renderChart = (results: BenchResults): string => {
   const targetX = plot.left + series.length * 150
   out.push(
     `<line x1="${targetX}" x2="${targetX + 16}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="${targetColor}" stroke-width="2.5"/>`,
-    `<text x="${targetX + 22}" y="${legendY}">ennio-db target (W6: p50 ≤ 1 ms instead)</text>`,
-    "</svg>"
+    `<text x="${targetX + 22}" y="${legendY}">ennio-db target (W6: p50 ≤ 1 ms instead)</text>`
   )
+  if (results.postgres.status === "ran") out.push(...pgChart(results.postgres, groups.map((group) => group.id), height))
+  out.push("</svg>")
   return out.join("\n") + "\n"
+}
+
+const formatRate = (rate: number) =>
+  rate >= 9_950 ? `${Math.round(rate / 1000)}k` : rate >= 1_000 ? `${(rate / 1000).toFixed(1)}k` : rate.toFixed(rate >= 10 ? 0 : 1)
+
+/**
+ * ennio-db (pg) ÷ pg raw per workload, in the columns of the chart above (W9 has no PostgreSQL
+ * form), with pg raw's ops/s under each bar: the ratio alone hides that every PostgreSQL
+ * operation is a round trip to the server.
+ */
+const pgChart = (
+  postgres: Extract<PostgresResult, { status: "ran" }>,
+  columns: ReadonlyArray<WorkloadId>,
+  top: number
+): Array<string> => {
+  const area = { left: plot.left, right: plot.right, top: top + 64, bottom: top + pgHeight - 66 }
+  const ratioOf = (workload: PgWorkloadResult | undefined) =>
+    workload?.results.find((result) => result.side === "ennio-pg")?.ratioToRaw
+  const ratios = postgres.workloads.map(ratioOf).filter((ratio): ratio is number => ratio !== undefined)
+  const minExp = Math.min(-2, Math.floor(Math.log2(Math.min(...ratios))))
+  const maxExp = Math.max(1, Math.ceil(Math.log2(Math.max(...ratios))))
+  const y = (ratio: number) =>
+    area.bottom - ((Math.log2(ratio) - minExp) / (maxExp - minExp)) * (area.bottom - area.top)
+  const step = (area.right - area.left) / columns.length
+  const out: Array<string> = [
+    `<line x1="0" x2="${width}" y1="${top + 4}" y2="${top + 4}" stroke="#d0d5db"/>`,
+    `<text x="${area.left}" y="${top + 30}" font-size="16" font-weight="600">PostgreSQL column: ennio-db (pg) as a multiple of pg raw</text>`,
+    `<text x="${area.left}" y="${top + 50}" fill="#555">${
+      escape(
+        `${postgres.server} · fsync ${postgres.serverSettings.fsync ?? "?"}, synchronous_commit ${
+          postgres.serverSettings.synchronous_commit ?? "?"
+        } · pools of ${postgres.sizes.poolSize} · no targets · log scale, 1× = pg raw · under each bar: pg raw's ops/s`
+      )
+    }</text>`
+  ]
+  for (let exp = minExp; exp <= maxExp; exp++) {
+    const ratio = 2 ** exp
+    out.push(
+      `<line x1="${area.left}" x2="${area.right}" y1="${num(y(ratio))}" y2="${num(y(ratio))}" ` +
+        `stroke="${exp === 0 ? "#222" : "#e3e6ea"}" stroke-width="${exp === 0 ? 1.5 : 1}"/>`,
+      `<text x="${area.left - 8}" y="${num(y(ratio) + 4)}" text-anchor="end" fill="#555">${ratio}×</text>`
+    )
+  }
+  columns.forEach((id, g) => {
+    const center = area.left + step * (g + 0.5)
+    const workload = postgres.workloads.find((candidate) => candidate.id === id)
+    const ratio = ratioOf(workload)
+    const raw = workload?.results.find((result) => result.side === "pg-raw")
+    if (ratio !== undefined) {
+      const top = y(ratio)
+      out.push(
+        `<rect x="${num(center - barWidth / 2)}" y="${num(top)}" width="${barWidth}" height="${
+          num(area.bottom - top)
+        }" fill="${pgColor}"><title>${escape(`${id} ennio-db (pg): ${ratio.toFixed(2)}× pg raw`)}</title></rect>`,
+        `<text x="${num(center)}" y="${num(top - 4)}" text-anchor="middle" font-size="9" fill="#333">${
+          ratio.toFixed(ratio < 1 ? 2 : 1)
+        }</text>`
+      )
+    }
+    out.push(
+      `<text x="${num(center)}" y="${area.bottom + 18}" text-anchor="middle" font-weight="600">${id}</text>`,
+      `<text x="${num(center)}" y="${area.bottom + 32}" text-anchor="middle" font-size="10" fill="#555">${
+        escape(raw === undefined ? "SQLite only" : `raw ${formatRate(raw.opsPerSec)}/s`)
+      }</text>`
+    )
+  })
+  const legendY = top + pgHeight - 12
+  out.push(
+    `<rect x="${area.left}" y="${legendY - 10}" width="12" height="12" fill="${pgColor}"/>`,
+    `<text x="${area.left + 18}" y="${legendY}">ennio-db (pg) ÷ pg raw (the pg driver: a pool of ${postgres.sizes.poolSize}, named prepared statements)</text>`
+  )
+  return out
 }

@@ -35,6 +35,19 @@ export interface Sizes {
   readonly coldRuns: number
 }
 
+/** What workloads W1–W8 need: the table sizes and plans (the PostgreSQL column has its own). */
+export type WorkloadSizes = Omit<Sizes, "mode" | "streamEvents" | "demoSessions" | "coldRuns">
+
+/**
+ * The PostgreSQL column: the same workloads, tables, rows and plans (W6 included: its
+ * 1,000,000-event table loads in about 20 s on 2 cores).
+ */
+export interface PgSizes extends WorkloadSizes {
+  readonly mode: Mode
+  /** Connections of each side's pool: ennio-db's default (src/Connection/Postgres.ts). */
+  readonly poolSize: number
+}
+
 const callers = 64
 
 export const full: Sizes = {
@@ -80,3 +93,13 @@ export const quick: Sizes = {
   demoSessions: 100,
   coldRuns: 2
 }
+
+/** `sizes` less what only the SQLite run has (the memory check, W9). */
+const workloadSizes = ({ coldRuns: _c, demoSessions: _d, mode: _m, streamEvents: _s, ...rest }: Sizes): WorkloadSizes =>
+  rest
+
+/** The full SQLite run's tables and plans: about 2 more minutes on 2 cores. */
+export const pgFull: PgSizes = { ...workloadSizes(full), mode: "full", poolSize: 10 }
+
+/** The quick SQLite run's tables and plans. */
+export const pgQuick: PgSizes = { ...workloadSizes(quick), mode: "quick", poolSize: 10 }

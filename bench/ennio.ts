@@ -9,7 +9,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { type EventInsert, EventsRepo, MetricsRepo, Repos, type SessionInsert, SessionsRepo } from "../src/index.js"
 import { openConnection } from "./connection.js"
 import type { EventSpec, SessionSpec } from "./data.js"
-import type { Side } from "./side.js"
+import type { PgSide, Side, SideHandle } from "./side.js"
 
 const layerFor = (file: string) => Repos.layerDatabase({ url: `sqlite:${file}` })
 
@@ -53,47 +53,75 @@ const toEventInsert = (e: EventSpec): EventInsert => ({
   data: e.data
 })
 
-export const ennio: Side = {
-  name: "ennio-db",
-  open: async (file) => {
-    const runtime = ManagedRuntime.make(layerFor(file))
-    const { events, metrics, sessions } = await runtime.runPromise(
-      Effect.all({ sessions: SessionsRepo, events: EventsRepo, metrics: MetricsRepo })
-    )
-    const runPromise = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => runtime.runPromise(effect)
-    return {
-      sessionsGet: (ids) => ({ kind: "effect", runPromise, op: (i) => sessions.get(ids[i]!) }),
-      sessionsInsert: (specs) => {
-        const inputs = specs.map(toSessionInsert)
-        return { kind: "effect", runPromise, op: (i) => sessions.insert(inputs[i]!) }
-      },
-      eventsInsert: (specs) => {
-        const inputs = specs.map(toEventInsert)
-        return { kind: "effect", runPromise, op: (i) => events.insert(inputs[i]!) }
-      },
-      eventsInsertMany: (batches) => {
-        const inputs = batches.map((batch) => batch.map(toEventInsert))
-        return { kind: "effect", runPromise, op: (i) => events.insertMany(inputs[i]!) }
-      },
-      eventsPage: (sessionId, before, limit) => {
-        const options = { limit, before }
-        return { kind: "effect", runPromise, op: () => events.listBySession(sessionId, options) }
-      },
-      sessionsList: () => ({ kind: "effect", runPromise, op: () => sessions.list() }),
-      metricsRecord: (specs) => ({
-        kind: "effect",
-        runPromise,
-        op: (i) => {
-          const { sessionId, ...delta } = specs[i]!
-          return metrics.record(sessionId, delta)
-        }
-      }),
-      close: () => runtime.dispose()
-    }
+/** The repositories over the database at `url` (SQLite or PostgreSQL: the same code either way). */
+const openUrl = async (url: string): Promise<SideHandle> => {
+  const runtime = ManagedRuntime.make(Repos.layerDatabase({ url }))
+  const { events, metrics, sessions } = await runtime.runPromise(
+    Effect.all({ sessions: SessionsRepo, events: EventsRepo, metrics: MetricsRepo })
+  )
+  const runPromise = <A>(effect: Effect.Effect<A, unknown>): Promise<A> => runtime.runPromise(effect)
+  return {
+    sessionsGet: (ids) => ({ kind: "effect", runPromise, op: (i) => sessions.get(ids[i]!) }),
+    sessionsInsert: (specs) => {
+      const inputs = specs.map(toSessionInsert)
+      return { kind: "effect", runPromise, op: (i) => sessions.insert(inputs[i]!) }
+    },
+    eventsInsert: (specs) => {
+      const inputs = specs.map(toEventInsert)
+      return { kind: "effect", runPromise, op: (i) => events.insert(inputs[i]!) }
+    },
+    eventsInsertMany: (batches) => {
+      const inputs = batches.map((batch) => batch.map(toEventInsert))
+      return { kind: "effect", runPromise, op: (i) => events.insertMany(inputs[i]!) }
+    },
+    eventsPage: (sessionId, before, limit) => {
+      const options = { limit, before }
+      return { kind: "effect", runPromise, op: () => events.listBySession(sessionId, options) }
+    },
+    sessionsList: () => ({ kind: "effect", runPromise, op: () => sessions.list() }),
+    metricsRecord: (specs) => ({
+      kind: "effect",
+      runPromise,
+      op: (i) => {
+        const { sessionId, ...delta } = specs[i]!
+        return metrics.record(sessionId, delta)
+      }
+    }),
+    close: () => runtime.dispose()
   }
 }
 
-/** One statement ennio-db ran, and how SQLite plans it. */
+export const ennio: Side = { name: "ennio-db", open: (file) => openUrl(`sqlite:${file}`) }
+
+/** The PostgreSQL column's ennio-db: `Database.layer({ url: "postgres://…" })`, its own pool (10 connections). */
+export const ennioPg: PgSide = { name: "ennio-pg", open: openUrl }
+
+/** Runs `listBySession` once on `layer` and returns the statements it sent through @effect/sql, compiled. */
+export const captureListBySession = async (
+  layer: ReturnType<typeof Repos.layerDatabase>,
+  sessionId: string,
+  options: { readonly limit: number; readonly before: string | undefined }
+): Promise<Array<readonly [string, ReadonlyArray<unknown>]>> => {
+  const captured: Array<readonly [string, ReadonlyArray<unknown>]> = []
+  const runtime = ManagedRuntime.make(layer)
+  try {
+    await runtime.runPromise(
+      Effect.flatMap(EventsRepo, (events) => events.listBySession(sessionId, options)).pipe(
+        Statement.withTransformer((statement) =>
+          Effect.sync(() => {
+            captured.push(statement.compile())
+            return statement
+          })
+        )
+      )
+    )
+  } finally {
+    await runtime.dispose()
+  }
+  return captured
+}
+
+/** One statement ennio-db ran, and how the database plans it. */
 export interface QueryPlan {
   readonly sql: string
   readonly plan: ReadonlyArray<string>
@@ -110,22 +138,7 @@ export const explainListBySession = async (
   sessionId: string,
   options: { readonly limit: number; readonly before: string | undefined }
 ): Promise<ReadonlyArray<QueryPlan>> => {
-  const captured: Array<readonly [string, ReadonlyArray<unknown>]> = []
-  const runtime = ManagedRuntime.make(layerFor(file))
-  try {
-    await runtime.runPromise(
-      Effect.flatMap(EventsRepo, (events) => events.listBySession(sessionId, options)).pipe(
-        Statement.withTransformer((statement) =>
-          Effect.sync(() => {
-            captured.push(statement.compile())
-            return statement
-          })
-        )
-      )
-    )
-  } finally {
-    await runtime.dispose()
-  }
+  const captured = await captureListBySession(layerFor(file), sessionId, options)
   const db = openConnection(file)
   try {
     return captured.map(([text, params]) => {

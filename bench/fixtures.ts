@@ -25,6 +25,25 @@ const removeDatabase = (file: string) => {
   for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(file + suffix, { force: true })
 }
 
+/**
+ * The rows of an event table: `totalEvents` events; the session `<family>-s0` holds
+ * `sessionEvents` of them, interleaved in time with the others' (spread over 999 more sessions).
+ */
+export const eventTableRows = (family: string, totalEvents: number, sessionEvents: number) => {
+  const sessions = sessionSpecs(family, sessionEvents === totalEvents ? 1 : 1_000)
+  const target = sessions[0]!
+  const others = sessions.slice(1)
+  const stride = totalEvents / sessionEvents
+  if (!Number.isInteger(stride)) throw new Error(`${totalEvents} events cannot be shared evenly by ${sessionEvents}`)
+  function* events(): Generator<EventSpec> {
+    for (let i = 0; i < totalEvents; i++) {
+      const owner = i % stride === 0 ? target : others[i % others.length]!
+      yield eventSpec(family, i, owner)
+    }
+  }
+  return { sessions, sessionId: target.id, events }
+}
+
 export class Fixtures {
   private constructor(readonly dir: string, private readonly template: string) {}
 
@@ -66,19 +85,9 @@ export class Fixtures {
    * of them, interleaved in time with the others' (spread over 999 more sessions).
    */
   eventTable(family: string, totalEvents: number, sessionEvents: number): EventTable {
-    const sessions = sessionSpecs(family, sessionEvents === totalEvents ? 1 : 1_000)
-    const target = sessions[0]!
-    const others = sessions.slice(1)
-    const stride = totalEvents / sessionEvents
-    if (!Number.isInteger(stride)) throw new Error(`${totalEvents} events cannot be shared evenly by ${sessionEvents}`)
-    function* events(): Generator<EventSpec> {
-      for (let i = 0; i < totalEvents; i++) {
-        const owner = i % stride === 0 ? target : others[i % others.length]!
-        yield eventSpec(family, i, owner)
-      }
-    }
+    const { events, sessionId, sessions } = eventTableRows(family, totalEvents, sessionEvents)
     const file = this.fresh(family, (db) => seedRows(db, { sessions, events: events() }))
-    return { file, totalEvents, sessionId: target.id, sessionEvents }
+    return { file, totalEvents, sessionId, sessionEvents }
   }
 
   /** The id of the last event on the newest page: the `before` cursor of the next page. */

@@ -1,25 +1,29 @@
 /**
- * `npm run bench [-- --quick]`: every workload on every side, then the query plans, the
- * memory check and the cold start; prints the table and writes bench/results.{json,svg}
- * (bench/results.quick.{json,svg} in quick mode, so a quick run never replaces a full one).
+ * `npm run bench [-- --quick] [--pg URL] [--out DIR]`: every workload on every side, then the
+ * query plans, the memory check and the cold start, then the PostgreSQL column (W1–W8 on the
+ * `pg` driver and on ennio-db over PostgreSQL) when `--pg URL` or `ENNIO_TEST_PG_URL` names a
+ * server; prints the table and writes bench/results.{json,svg} (bench/results.quick.{json,svg}
+ * in quick mode, so a quick run never replaces a full one; `--out DIR` writes them to DIR instead).
  */
 import Sqlite from "better-sqlite3"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { renderChart } from "./chart.js"
 import { coldStart } from "./cold-start.js"
-import { full, quick } from "./config.js"
+import { full, pgFull, pgQuick, quick } from "./config.js"
 import { drizzleBuilder, drizzlePrepared } from "./drizzle.js"
 import { ennio, explainListBySession } from "./ennio.js"
 import { Fixtures } from "./fixtures.js"
 import { type Runner, runOnce } from "./measure.js"
 import { checkStreamMemory } from "./memory-check.js"
+import { type PostgresResult, probePostgres, runPostgres, skipReason } from "./pg.js"
 import { raw } from "./raw.js"
 import { type BenchResults, type Machine, render, verdicts, type WorkloadResult } from "./report.js"
 import { type Side, type SideHandle, sideLabels } from "./side.js"
-import { assertSame, digest, summarize } from "./verify.js"
+import { assertSame, canonicalFileDigest, digest, summarize } from "./verify.js"
 import { makeWorkloads, type Workload } from "./workloads.js"
 
 const sides: ReadonlyArray<Side> = [raw, drizzleBuilder, drizzlePrepared, ennio]
@@ -51,7 +55,9 @@ const machine = (loadAverage: number): Machine => {
       "better-sqlite3": packageVersion("better-sqlite3"),
       "drizzle-orm": packageVersion("drizzle-orm"),
       effect: packageVersion("effect"),
-      "@effect/sql": packageVersion("@effect/sql")
+      "@effect/sql": packageVersion("@effect/sql"),
+      "@effect/sql-pg": packageVersion("@effect/sql-pg"),
+      pg: packageVersion("pg")
     }
   }
 }
@@ -76,8 +82,16 @@ interface Lane {
 /**
  * Runs one workload on every side, each on its own fresh database: all sides warm up, then
  * their rounds alternate (in a rotating order), then the sides are checked to have done the same work.
+ * With `canonical` (the PostgreSQL column will run), also returns what the PostgreSQL sides must
+ * match: for a read, the fingerprint of the rows every side returned; for a write, the
+ * backend-neutral digest of the table raw better-sqlite3 left.
  */
-const runWorkload = async (workload: Workload, fixtures: Fixtures): Promise<WorkloadResult> => {
+const runWorkload = async (
+  workload: Workload,
+  fixtures: Fixtures,
+  canonical: boolean
+): Promise<readonly [WorkloadResult, string | undefined]> => {
+  let expected: string | undefined
   const lanes: Array<Lane> = []
   const fingerprints: Array<readonly [string, string]> = []
   try {
@@ -97,7 +111,10 @@ const runWorkload = async (workload: Workload, fixtures: Fixtures): Promise<Work
     for (const lane of lanes) await lane.handle.close()
   }
   for (const lane of lanes) {
-    if (workload.check.kind === "digest") fingerprints.push([lane.side.name, digest(lane.file, workload.check.query)])
+    if (workload.check.kind === "digest") {
+      fingerprints.push([lane.side.name, digest(lane.file, workload.check.query)])
+      if (canonical && lane.side.name === "raw") expected = canonicalFileDigest(lane.file, workload.check.query)
+    }
     fixtures.remove(lane.file)
   }
   assertSame(workload.id, fingerprints)
@@ -106,30 +123,59 @@ const runWorkload = async (workload: Workload, fixtures: Fixtures): Promise<Work
   for (const result of measured) {
     progress(`  ${sideLabels[result.side].padEnd(20)} ${Math.round(result.opsPerSec).toLocaleString("en-US")} ops/s`)
   }
-  return {
+  return [{
     id: workload.id,
     title: workload.title,
     results: measured.map((result) => ({ ...result, ratioToRaw: result.opsPerSec / rawRate }))
-  }
+  }, canonical && workload.check.kind === "result" ? fingerprints[0]![1] : expected]
 }
 
+/** The value of `--name VALUE` or `--name=VALUE`, if given. */
+const option = (name: string): string | undefined => {
+  const args = process.argv.slice(2)
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === name) {
+      const value = args[i + 1]
+      if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`)
+      return value
+    }
+    if (args[i]!.startsWith(`${name}=`)) return args[i]!.slice(name.length + 1)
+  }
+  return undefined
+}
+
+/** Set by Ctrl-C: what fails while the run's database is being dropped is no error to report. */
+let interrupted = false
+
 const main = async () => {
-  const sizes = process.argv.includes("--quick") ? quick : full
+  const isQuick = process.argv.includes("--quick")
+  const sizes = isQuick ? quick : full
+  const pgUrl = option("--pg") ?? (process.env.ENNIO_TEST_PG_URL || undefined)
+  const outDir = path.resolve(option("--out") ?? benchDir)
+  fs.mkdirSync(outDir, { recursive: true })
+  if (pgUrl === undefined) progress(`PostgreSQL column skipped: ${skipReason}`)
+  else await probePostgres(pgUrl)
   const started = process.hrtime.bigint()
   // Taken before the run: the machine's load and the code as they were when measuring began.
   const machineAtStart = machine(os.loadavg()[0]!)
   const sourceAtStart = source()
   const fixtures = await Fixtures.make()
+  // An interrupted run removes its files and drops its PostgreSQL database (waiting at most 5 s for that).
+  const cleanups: Array<() => Promise<void>> = []
   process.once("SIGINT", () => {
+    interrupted = true
     fixtures.dispose()
-    process.exit(130)
+    const timeout = new Promise((resolve) => setTimeout(resolve, 5_000))
+    void Promise.race([Promise.allSettled(cleanups.map((cleanup) => cleanup())), timeout]).then(() => process.exit(130))
   })
   try {
     const { pageTable, workloads } = makeWorkloads(sizes, fixtures)
     const results: Array<WorkloadResult> = []
+    const sqliteContents = new Map<string, string>()
     for (const workload of workloads) {
       progress(`${workload.id} ${workload.title}`)
-      const result = await runWorkload(workload, fixtures)
+      const [result, expected] = await runWorkload(workload, fixtures, pgUrl !== undefined)
+      if (expected !== undefined) sqliteContents.set(workload.id, expected)
       results.push(
         workload.id === "W6a" || workload.id === "W6b"
           ? {
@@ -146,6 +192,10 @@ const main = async () => {
     const memory = checkStreamMemory(fixtures, sizes)
     progress("W9 cold start")
     const cold = coldStart(fixtures, sizes)
+    // Last, so that the server's background work (autovacuum after the writes) slows no SQLite side.
+    const postgres: PostgresResult = pgUrl === undefined
+      ? { status: "skipped", reason: skipReason }
+      : await runPostgres(pgUrl, isQuick ? pgQuick : pgFull, sizes, sqliteContents, (cleanup) => cleanups.push(cleanup))
     const bench: BenchResults = {
       mode: sizes.mode,
       machine: machineAtStart,
@@ -156,16 +206,23 @@ const main = async () => {
       coldStart: cold,
       memory,
       verdicts: verdicts(results, cold),
+      postgres,
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9
     }
     const stem = sizes.mode === "quick" ? "results.quick" : "results"
-    fs.writeFileSync(`${benchDir}${stem}.json`, JSON.stringify(bench, null, 2) + "\n")
-    fs.writeFileSync(`${benchDir}${stem}.svg`, renderChart(bench))
+    const written = (ext: string) => path.join(outDir, `${stem}.${ext}`)
+    fs.writeFileSync(written("json"), JSON.stringify(bench, null, 2) + "\n")
+    fs.writeFileSync(written("svg"), renderChart(bench))
+    const shown = (file: string) => {
+      const relative = path.relative(process.cwd(), file)
+      return relative === "" || relative.startsWith("..") ? file : relative
+    }
     console.log(render(bench))
-    console.log(`Written: bench/${stem}.json, bench/${stem}.svg`)
+    console.log(`Written: ${shown(written("json"))}, ${shown(written("svg"))}`)
   } finally {
     fixtures.dispose()
   }
 }
 
-await main()
+// Interrupted: the SIGINT handler exits once the cleanup is done.
+await main().catch((error: unknown) => (interrupted ? new Promise<void>(() => {}) : Promise.reject(error)))

@@ -7,11 +7,13 @@
 import * as Effect from "effect/Effect"
 
 /**
- * Operation `i` of a workload on one side: a plain call for the synchronous drivers, an
- * Effect for ennio-db together with the runtime that runs it.
+ * Operation `i` of a workload on one side: a plain call for the synchronous drivers, a
+ * promise for the asynchronous `pg` driver, an Effect for ennio-db together with the runtime
+ * that runs it.
  */
 export type Run =
   | { readonly kind: "sync"; readonly op: (i: number) => unknown }
+  | { readonly kind: "async"; readonly op: (i: number) => Promise<unknown> }
   | {
     readonly kind: "effect"
     readonly op: (i: number) => Effect.Effect<unknown, unknown>
@@ -90,6 +92,19 @@ const runSpan = async (run: Run, from: number, count: number, samples?: Float64A
     }
     return
   }
+  if (run.kind === "async") {
+    const { op } = run
+    if (samples === undefined) {
+      for (let i = from; i < from + count; i++) await op(i)
+    } else {
+      for (let k = 0; k < count; k++) {
+        const start = now()
+        await op(from + k)
+        samples[k] = Number(now() - start)
+      }
+    }
+    return
+  }
   const { op } = run
   // One program per span, as an Effect application calls its repositories from its own fibers.
   await run.runPromise(Effect.gen(function*() {
@@ -131,12 +146,13 @@ export const sequentialRunner = (run: Run, plan: SequentialPlan): Runner => {
 /** `callers` loops of `perCaller` operations from `from` on, each op timed submit → completion. */
 const runCallers = async (run: Run, callers: number, from: number, perCaller: number, samples: Float64Array) => {
   const callerIndices = Array.from({ length: callers }, (_, c) => c)
-  if (run.kind === "sync") {
+  if (run.kind === "sync" || run.kind === "async") {
     const { op } = run
     const caller = async (c: number) => {
       for (let k = 0; k < perCaller; k++) {
         const start = now()
-        // The driver is synchronous: the await is where the other callers get their turn.
+        // A synchronous driver: the await is where the other callers get their turn. The `pg`
+        // driver: the callers' statements wait for a connection of the pool.
         await op(from + c * perCaller + k)
         samples[c * perCaller + k] = Number(now() - start)
       }
@@ -180,4 +196,4 @@ export const concurrentRunner = (run: Run, plan: ConcurrentPlan): Runner => {
 
 /** Runs operation `i` once, untimed, and returns its result (to check that every side returns the same). */
 export const runOnce = (run: Run, i: number): Promise<unknown> =>
-  run.kind === "sync" ? Promise.resolve(run.op(i)) : run.runPromise(run.op(i))
+  run.kind === "effect" ? run.runPromise(run.op(i)) : Promise.resolve(run.op(i))

@@ -6,6 +6,7 @@ import type { Mode, Sizes } from "./config.js"
 import type { QueryPlan } from "./ennio.js"
 import type { Measurement } from "./measure.js"
 import type { MemoryResult } from "./memory-check.js"
+import type { PgQueryPlan, PgWorkloadResult, PostgresResult } from "./pg.js"
 import { sideLabels, type SideName } from "./side.js"
 import { type Target, targets, type WorkloadId } from "./targets.js"
 
@@ -59,6 +60,8 @@ export interface BenchResults {
   readonly coldStart: ColdStartResult
   readonly memory: MemoryResult
   readonly verdicts: ReadonlyArray<Verdict>
+  /** The PostgreSQL column: W1–W8 on the `pg` driver and on ennio-db over PostgreSQL (no targets). */
+  readonly postgres: PostgresResult
   readonly wallSeconds: number
 }
 
@@ -141,6 +144,9 @@ export const render = (results: BenchResults): string => {
     ""
   ]
   const verdictOf = (id: WorkloadId) => results.verdicts.find((verdict) => verdict.id === id)
+  const postgres = results.postgres
+  const pgWorkload = (id: WorkloadId) =>
+    postgres.status === "ran" ? postgres.workloads.find((workload) => workload.id === id) : undefined
   for (const workload of results.workloads) {
     lines.push(`${workload.id.padEnd(4)}${workload.title}`, header)
     for (const result of workload.results) {
@@ -152,6 +158,8 @@ export const render = (results: BenchResults): string => {
       lines.push(`    query: ${plan.sql}`, ...plan.plan.map((step) => `      plan: ${step}`))
     }
     if (workload.queryPlans?.length === 0) lines.push("    query plan: no statement captured through @effect/sql")
+    const pg = pgWorkload(workload.id)
+    if (pg !== undefined) lines.push(...pgRows(pg, workload.title))
     lines.push("")
   }
   const cold = results.coldStart
@@ -178,6 +186,7 @@ export const render = (results: BenchResults): string => {
       `largest growth right after a GC ${memory.retainedGrowthMb.toFixed(1)} MB)`,
     ""
   )
+  lines.push(...pgSummary(postgres), "")
   const missed = results.verdicts.filter((verdict) => !verdict.met)
   lines.push(
     `Targets met: ${results.verdicts.length - missed.length} of ${results.verdicts.length}` +
@@ -187,6 +196,57 @@ export const render = (results: BenchResults): string => {
     `Wall time: ${results.wallSeconds.toFixed(1)} s`
   )
   return lines.join("\n")
+}
+
+/** A workload's PostgreSQL rows, under its SQLite rows: the ratio there is to pg raw. */
+const pgRows = (workload: PgWorkloadResult, sqliteTitle: string): Array<string> => [
+  `    ── PostgreSQL, × pg raw${workload.title === sqliteTitle ? "" : `: ${workload.title}`}` +
+  (workload.matchesSqlite ? ` (${isRead(workload.id) ? "same rows" : "same table contents"} as the SQLite sides ✓)` : ""),
+  ...workload.results.map((result) => row(sideLabels[result.side], result, result.ratioToRaw)),
+  ...(workload.queryPlans ?? []).flatMap((plan: PgQueryPlan) => [
+    `    query: ${plan.sql}`,
+    ...plan.plan.map((step) => `      plan: ${step}`),
+    `      ${plan.usesIndex ? "index scan" : "NO index scan"}, ${plan.sorts ? "SORTS the rows" : "no sort"}`
+  ])
+]
+
+const count = (n: number) => n.toLocaleString("en-US")
+const isRead = (id: WorkloadId) => id === "W1" || id === "W6a" || id === "W6b" || id === "W7"
+
+/** Where the PostgreSQL column ran, how, and with what sizes (or why it did not). */
+export const pgSummary = (postgres: PostgresResult): Array<string> => {
+  if (postgres.status === "skipped") return [`PostgreSQL column skipped: ${postgres.reason}`]
+  const { serverSettings: server, sizes } = postgres
+  const ops = (id: string, n: number) => `${id} ${count(n)}`
+  const sequential = (plan: { rounds: number; perRound: number; timedPerRound: number }) =>
+    plan.rounds * (plan.perRound + plan.timedPerRound)
+  const concurrent = (plan: { callers: number; rounds: number; perCaller: number }) =>
+    plan.callers * plan.rounds * plan.perCaller
+  return [
+    `PostgreSQL column: ${postgres.server} at ${postgres.where}; fsync ${server.fsync}, synchronous_commit ${
+      server.synchronous_commit
+    }, shared_buffers ${server.shared_buffers}`,
+    `    ${postgres.settings}`,
+    `    sizes: W1 ${count(sizes.getTableSessions)} sessions; W5 ${count(sizes.batchEvents)} events a call; W6 ${
+      count(sizes.pageTableEvents)
+    } events, session of ${count(sizes.pageSessionEvents)} (built in ${
+      postgres.pageTableLoad.seconds.toFixed(1)
+    } s); W7 ${count(sizes.listSessions)} sessions; W4, W8 ${sizes.concurrentInsert.callers} callers`,
+    `    operations measured per side: ${
+      [
+        ops("W1", sequential(sizes.get)),
+        ops("W2", sequential(sizes.insertSession)),
+        ops("W3", sequential(sizes.insertEvent)),
+        ops("W4", concurrent(sizes.concurrentInsert)),
+        ops("W5", sequential(sizes.insertMany)),
+        ops("W6", sequential(sizes.page)),
+        ops("W7", sequential(sizes.list)),
+        ops("W8", concurrent(sizes.concurrentRecord))
+      ].join(", ")
+    }`,
+    `    no targets: the figures are reported, not judged; W9 (a cold process on a SQLite file) has no PostgreSQL form`,
+    `    PostgreSQL column time: ${postgres.seconds.toFixed(1)} s`
+  ]
 }
 
 const tally = (what: string, all: ReadonlyArray<Verdict>, ahead: (verdict: Verdict) => boolean | null) => {

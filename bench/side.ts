@@ -7,11 +7,16 @@ import type { Run } from "./measure.js"
 
 export type SideName = "raw" | "drizzle-builder" | "drizzle-prepared" | "ennio-db"
 
-export const sideLabels: Record<SideName, string> = {
+/** The PostgreSQL column: the `pg` driver (the limit there) and ennio-db over a `postgres://` URL. */
+export type PgSideName = "pg-raw" | "ennio-pg"
+
+export const sideLabels: Record<SideName | PgSideName, string> = {
   "raw": "raw better-sqlite3",
   "drizzle-builder": "Drizzle builder",
   "drizzle-prepared": "Drizzle prepared",
-  "ennio-db": "ennio-db"
+  "ennio-db": "ennio-db",
+  "pg-raw": "pg raw",
+  "ennio-pg": "ennio-db (pg)"
 }
 
 export interface SideHandle {
@@ -35,4 +40,10 @@ export interface SideHandle {
 export interface Side {
   readonly name: SideName
   readonly open: (file: string) => Promise<SideHandle>
+}
+
+/** A side of the PostgreSQL column: opened on a connection URL (one schema of the run's database). */
+export interface PgSide {
+  readonly name: PgSideName
+  readonly open: (url: string) => Promise<SideHandle>
 }

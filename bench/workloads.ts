@@ -2,7 +2,7 @@
  * W1–W8: for each, the database a side starts from, its operation on that side, how it is
  * timed, and how the sides are checked to have done the same work.
  */
-import type { Sizes } from "./config.js"
+import type { Sizes, WorkloadSizes } from "./config.js"
 import {
   eventSpec,
   type EventSpec,
@@ -24,7 +24,7 @@ import { seedRows } from "./raw.js"
 import type { SideHandle, SideName } from "./side.js"
 import type { WorkloadId } from "./targets.js"
 
-type Check =
+export type Check =
   | { readonly kind: "result" }
   | { readonly kind: "digest"; readonly query: string }
 
@@ -44,10 +44,10 @@ interface PageTable {
   readonly cursor: string
 }
 
-const sessionsDigest = "SELECT * FROM sessions ORDER BY id"
-const eventsDigest = "SELECT * FROM events ORDER BY id"
+export const sessionsDigest = "SELECT * FROM sessions ORDER BY id"
+export const eventsDigest = "SELECT * FROM events ORDER BY id"
 // updated_at is each side's own clock; the counters must agree.
-const metricsDigest = `SELECT session_id, total_tokens_in, total_tokens_out, estimated_cost_usd, ci_runs, ci_failures,
+export const metricsDigest = `SELECT session_id, total_tokens_in, total_tokens_out, estimated_cost_usd, ci_runs, ci_failures,
   review_rounds, time_to_first_pr_secs, time_to_merge_secs FROM session_metrics ORDER BY session_id`
 
 const once = <A>(make: () => A): () => A => {
@@ -57,38 +57,67 @@ const once = <A>(make: () => A): () => A => {
 
 const count = (n: number) => n.toLocaleString("en-US")
 
-export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
+/**
+ * The rows every workload writes or reads, made on first use. A function of the sizes only, so
+ * that the PostgreSQL column gets the same rows (the first ones, where it runs fewer operations).
+ */
+export const workloadData = (sizes: WorkloadSizes) => {
   const writeSessions: ReadonlyArray<SessionSpec> = sessionSpecs("wr", sizes.writeSessions)
-  const withWriteSessions = (name: string) => fixtures.fresh(name, (db) => seedRows(db, { sessions: writeSessions }))
   const eventsFor = (family: string, n: number): Array<EventSpec> =>
     Array.from({ length: n }, (_, i) => eventSpec(family, i, writeSessions[i % writeSessions.length]!))
-
-  const getIds = once(() =>
-    randomIndices(sequentialOps(sizes.get), sizes.getTableSessions).map((index) => `w1-s${index}`)
-  )
-  const newSessions = once(() => sessionSpecs("w2", sequentialOps(sizes.insertSession)))
-  const singleEvents = once(() => eventsFor("w3", sequentialOps(sizes.insertEvent)))
-  const concurrentEvents = once(() => eventsFor("w4", concurrentOps(sizes.concurrentInsert)))
-  const batches = once(() => {
-    const all = eventsFor("w5", sequentialOps(sizes.insertMany) * sizes.batchEvents)
-    return Array.from(
-      { length: sequentialOps(sizes.insertMany) },
-      (_, b) => all.slice(b * sizes.batchEvents, (b + 1) * sizes.batchEvents)
+  return {
+    writeSessions,
+    getTableSessions: once(() => sessionSpecs("w1", sizes.getTableSessions)),
+    getIds: once(() =>
+      randomIndices(sequentialOps(sizes.get), sizes.getTableSessions).map((index) => `w1-s${index}`)
+    ),
+    newSessions: once(() => sessionSpecs("w2", sequentialOps(sizes.insertSession))),
+    singleEvents: once(() => eventsFor("w3", sequentialOps(sizes.insertEvent))),
+    concurrentEvents: once(() => eventsFor("w4", concurrentOps(sizes.concurrentInsert))),
+    batches: once(() => {
+      const all = eventsFor("w5", sequentialOps(sizes.insertMany) * sizes.batchEvents)
+      return Array.from(
+        { length: sequentialOps(sizes.insertMany) },
+        (_, b) => all.slice(b * sizes.batchEvents, (b + 1) * sizes.batchEvents)
+      )
+    }),
+    listSessions: once(() => sessionSpecs("w7", sizes.listSessions)),
+    deltas: once(() =>
+      Array.from({ length: concurrentOps(sizes.concurrentRecord) }, (_, i) => metricsSpec(i, writeSessions))
     )
-  })
+  }
+}
+
+/** What each workload measures, in words, for the table, the JSON and the chart. */
+export const workloadTitles = (sizes: WorkloadSizes): Record<Workload["id"], string> => {
+  const pageScope = `session of ${count(sizes.pageSessionEvents)} in ${count(sizes.pageTableEvents)} events`
+  return {
+    W1: `sessions.get by id, ${count(sizes.getTableSessions)} sessions, random order`,
+    W2: "sessions.insert, full rows with JSON columns",
+    W3: "events.insert, one at a time",
+    W4: `events.insert from ${sizes.concurrentInsert.callers} concurrent callers`,
+    W5: `events.insertMany of ${count(sizes.batchEvents)} events (one op = one call)`,
+    W6a: `listBySession newest ${sizes.pageSize}, ${pageScope}`,
+    W6b: `listBySession next ${sizes.pageSize} through \`before\`, ${pageScope}`,
+    W7: `sessions.list() of ${count(sizes.listSessions)} sessions`,
+    W8: `metrics.record from ${sizes.concurrentRecord.callers} concurrent callers`
+  }
+}
+
+export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
+  const { batches, concurrentEvents, deltas, getIds, newSessions, singleEvents, writeSessions } = workloadData(sizes)
+  const title = workloadTitles(sizes)
+  const withWriteSessions = (name: string) => fixtures.fresh(name, (db) => seedRows(db, { sessions: writeSessions }))
+
   const pageTable = once((): PageTable => {
     const table = fixtures.eventTable("w6", sizes.pageTableEvents, sizes.pageSessionEvents)
     return { table, cursor: Fixtures.pageCursor(table, sizes.pageSize) }
   })
-  const deltas = once(() =>
-    Array.from({ length: concurrentOps(sizes.concurrentRecord) }, (_, i) => metricsSpec(i, writeSessions))
-  )
 
-  const pageScope = `session of ${count(sizes.pageSessionEvents)} in ${count(sizes.pageTableEvents)} events`
   const workloads: ReadonlyArray<Workload> = [
     {
       id: "W1",
-      title: `sessions.get by id, ${count(sizes.getTableSessions)} sessions, random order`,
+      title: title.W1,
       database: (side) =>
         fixtures.fresh(`w1-${side}`, (db) => seedRows(db, { sessions: sessionSpecs("w1", sizes.getTableSessions) })),
       bind: (handle) => handle.sessionsGet(getIds()),
@@ -97,7 +126,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W2",
-      title: "sessions.insert, full rows with JSON columns",
+      title: title.W2,
       database: (side) => fixtures.fresh(`w2-${side}`),
       bind: (handle) => handle.sessionsInsert(newSessions()),
       runner: (run) => sequentialRunner(run, sizes.insertSession),
@@ -105,7 +134,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W3",
-      title: "events.insert, one at a time",
+      title: title.W3,
       database: (side) => withWriteSessions(`w3-${side}`),
       bind: (handle) => handle.eventsInsert(singleEvents()),
       runner: (run) => sequentialRunner(run, sizes.insertEvent),
@@ -113,7 +142,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W4",
-      title: `events.insert from ${sizes.concurrentInsert.callers} concurrent callers`,
+      title: title.W4,
       database: (side) => withWriteSessions(`w4-${side}`),
       bind: (handle) => handle.eventsInsert(concurrentEvents()),
       runner: (run) => concurrentRunner(run, sizes.concurrentInsert),
@@ -121,7 +150,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W5",
-      title: `events.insertMany of ${count(sizes.batchEvents)} events (one op = one call)`,
+      title: title.W5,
       database: (side) => withWriteSessions(`w5-${side}`),
       bind: (handle) => handle.eventsInsertMany(batches()),
       runner: (run) => sequentialRunner(run, sizes.insertMany),
@@ -129,7 +158,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W6a",
-      title: `listBySession newest ${sizes.pageSize}, ${pageScope}`,
+      title: title.W6a,
       database: (side) => fixtures.copy(pageTable().table.file, `w6a-${side}`),
       bind: (handle) => handle.eventsPage(pageTable().table.sessionId, undefined, sizes.pageSize),
       runner: (run) => sequentialRunner(run, sizes.page),
@@ -137,7 +166,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W6b",
-      title: `listBySession next ${sizes.pageSize} through \`before\`, ${pageScope}`,
+      title: title.W6b,
       database: (side) => fixtures.copy(pageTable().table.file, `w6b-${side}`),
       bind: (handle) => handle.eventsPage(pageTable().table.sessionId, pageTable().cursor, sizes.pageSize),
       runner: (run) => sequentialRunner(run, sizes.page),
@@ -145,7 +174,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W7",
-      title: `sessions.list() of ${count(sizes.listSessions)} sessions`,
+      title: title.W7,
       database: (side) =>
         fixtures.fresh(`w7-${side}`, (db) => seedRows(db, { sessions: sessionSpecs("w7", sizes.listSessions) })),
       bind: (handle) => handle.sessionsList(),
@@ -154,7 +183,7 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     },
     {
       id: "W8",
-      title: `metrics.record from ${sizes.concurrentRecord.callers} concurrent callers`,
+      title: title.W8,
       database: (side) => withWriteSessions(`w8-${side}`),
       bind: (handle) => handle.metricsRecord(deltas()),
       runner: (run) => concurrentRunner(run, sizes.concurrentRecord),

@@ -1,0 +1,402 @@
+/**
+ * The PostgreSQL column: W1–W8 on "pg raw" (the `pg` driver) and "ennio-db (pg)" (the public
+ * repositories over `Database.layer({ url: "postgres://…" })`), in a database made for the run.
+ * The same rows as the SQLite sides (the first ones, where a workload runs fewer operations
+ * here), the same checks that both sides did the same work, and — where the data are the same
+ * as on SQLite — a check that the reads return the rows the SQLite sides returned.
+ */
+import * as Pg from "pg"
+import type { PgSizes, Sizes } from "./config.js"
+import { captureListBySession, ennioPg } from "./ennio.js"
+import { eventTableRows } from "./fixtures.js"
+import { concurrentRunner, type Measurement, type Run, type Runner, runOnce, sequentialRunner } from "./measure.js"
+import { Repos } from "../src/index.js"
+import { displayUrl, PgFixtures, pgSeedRows } from "./pg-fixtures.js"
+import { pgNewestPageSql, pgRaw } from "./pg-raw.js"
+import { type PgSide, type PgSideName, type SideHandle, sideLabels } from "./side.js"
+import type { WorkloadId } from "./targets.js"
+import { assertSame, canonicalDigest, summarize } from "./verify.js"
+import { type Check, metricsDigest, workloadData, workloadTitles } from "./workloads.js"
+
+const sides: ReadonlyArray<PgSide> = [pgRaw, ennioPg]
+
+// The SQLite digests with PostgreSQL's extra column (`seq`, V6) left out: both sides number
+// their rows themselves, and the concurrent workloads insert in no fixed order.
+const sessionsDigest = `SELECT id, project_id, status, activity, branch, issue_id, workspace_path, runtime_handle,
+  agent_info, agent_name, pr_url, pr_number, tmux_name, config_hash, role, metadata, created_at, last_activity_at,
+  restored_at, archived_at FROM sessions ORDER BY id`
+const eventsDigest = "SELECT id, event_type, priority, session_id, project_id, timestamp, message, data FROM events ORDER BY id"
+
+/** One statement ennio-db ran for W6, and how PostgreSQL plans it. */
+export interface PgQueryPlan {
+  readonly sql: string
+  readonly plan: ReadonlyArray<string>
+  readonly usesIndex: boolean
+  /** Whether the plan has a Sort node (it should walk the index in order instead). */
+  readonly sorts: boolean
+}
+
+export interface PgSideResult extends Measurement {
+  readonly side: PgSideName
+  /** This side's ops/s ÷ pg raw's ops/s in the same run. */
+  readonly ratioToRaw: number
+}
+
+export interface PgWorkloadResult {
+  readonly id: Exclude<WorkloadId, "W9">
+  readonly title: string
+  readonly results: ReadonlyArray<PgSideResult>
+  /**
+   * Checked against the SQLite run (where the tables and plans are the same): a read returned
+   * the same rows (same ids, same order); a write left the same table contents, compared in a
+   * backend-neutral form.
+   */
+  readonly matchesSqlite: boolean
+  readonly queryPlans?: ReadonlyArray<PgQueryPlan>
+}
+
+export type PostgresResult =
+  | { readonly status: "skipped"; readonly reason: string }
+  | {
+    readonly status: "ran"
+    /** `PostgreSQL 15.10`. */
+    readonly server: string
+    /** The server, password masked, and the database made for the run (dropped at its end). */
+    readonly where: string
+    /** Server settings that weigh on the write workloads, as found. */
+    readonly serverSettings: Readonly<Record<string, string>>
+    readonly settings: string
+    readonly sizes: PgSizes
+    /** Building W6's table (events and the indices of the migrations), vacuum and analyse included. */
+    readonly pageTableLoad: { readonly events: number; readonly seconds: number }
+    readonly workloads: ReadonlyArray<PgWorkloadResult>
+    readonly seconds: number
+  }
+
+export const skipReason = "set ENNIO_TEST_PG_URL or pass --pg URL"
+
+interface PgWorkload {
+  readonly id: Exclude<WorkloadId, "W9">
+  readonly title: string
+  /** The URL and schema `side` works in: its own schema for the writes, one shared by both sides for the reads. */
+  readonly database: (side: PgSideName) => Promise<{ readonly url: string; readonly schema: string }>
+  readonly bind: (handle: SideHandle) => Run
+  readonly runner: (run: Run) => Runner
+  readonly check: Check
+  readonly matchesSqlite: boolean
+  /** Drops what only this workload used. */
+  readonly done: () => Promise<void>
+}
+
+const onceAsync = <A>(make: () => Promise<A>): () => Promise<A> => {
+  let value: Promise<A> | undefined
+  return () => (value ??= make())
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+
+const schemaName = (id: string, side: PgSideName) => `${id.toLowerCase()}_${side.replace("-", "_")}`
+
+/** W1–W8 on PostgreSQL. `sqlite`: the SQLite run's sizes, to tell which reads see the same data. */
+const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
+  const data = workloadData(sizes)
+  const title = workloadTitles(sizes)
+  const withWriteSessions = (id: string) => (side: PgSideName) => {
+    const schema = schemaName(id, side)
+    return pg.fresh(schema, (client) => pgSeedRows(client, { sessions: data.writeSessions })).then((url) => ({
+      url,
+      schema
+    }))
+  }
+  const emptySchema = (id: string) => (side: PgSideName) => {
+    const schema = schemaName(id, side)
+    return pg.fresh(schema).then((url) => ({ url, schema }))
+  }
+  const dropFor = (id: string) => async () => {
+    for (const side of sides) await pg.drop(schemaName(id, side.name))
+  }
+  /** One schema both sides read: the workload writes nothing. */
+  const shared = (schema: string, seed: Parameters<PgFixtures["fresh"]>[1]) => {
+    const make = onceAsync(async () => ({ url: await pg.fresh(schema, seed), schema }))
+    return { database: () => make(), done: () => pg.drop(schema) }
+  }
+
+  // W6a and W6b read one table, built on first use; `bind` (synchronous) finds it here.
+  let pageTableBuilt: { url: string; schema: string; sessionId: string; cursor: string; seconds: number } | undefined
+  const pageTable = onceAsync(async () => {
+    const rows = eventTableRows("w6", sizes.pageTableEvents, sizes.pageSessionEvents)
+    const start = process.hrtime.bigint()
+    const url = await pg.fresh("w6", (client) => pgSeedRows(client, { sessions: rows.sessions, events: rows.events() }))
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9
+    const page = await pg.select<{ id: string }>("w6", pgNewestPageSql, [rows.sessionId, sizes.pageSize])
+    return (pageTableBuilt = { url, schema: "w6", sessionId: rows.sessionId, cursor: page[page.length - 1]!.id, seconds })
+  })
+
+  const w1 = shared("w1", (client) => pgSeedRows(client, { sessions: data.getTableSessions() }))
+  const w7 = shared("w7", (client) => pgSeedRows(client, { sessions: data.listSessions() }))
+  const samePageTable = sizes.pageTableEvents === sqlite.pageTableEvents &&
+    sizes.pageSessionEvents === sqlite.pageSessionEvents && sizes.pageSize === sqlite.pageSize
+
+  const workloads: ReadonlyArray<PgWorkload> = [
+    {
+      id: "W1",
+      title: title.W1,
+      ...w1,
+      bind: (handle) => handle.sessionsGet(data.getIds()),
+      runner: (run) => sequentialRunner(run, sizes.get),
+      check: { kind: "result" },
+      matchesSqlite: sizes.getTableSessions === sqlite.getTableSessions
+    },
+    {
+      id: "W2",
+      title: title.W2,
+      database: emptySchema("w2"),
+      done: dropFor("w2"),
+      bind: (handle) => handle.sessionsInsert(data.newSessions()),
+      runner: (run) => sequentialRunner(run, sizes.insertSession),
+      check: { kind: "digest", query: sessionsDigest },
+      matchesSqlite: same(sizes.insertSession, sqlite.insertSession)
+    },
+    {
+      id: "W3",
+      title: title.W3,
+      database: withWriteSessions("w3"),
+      done: dropFor("w3"),
+      bind: (handle) => handle.eventsInsert(data.singleEvents()),
+      runner: (run) => sequentialRunner(run, sizes.insertEvent),
+      check: { kind: "digest", query: eventsDigest },
+      matchesSqlite: same([sizes.insertEvent, sizes.writeSessions], [sqlite.insertEvent, sqlite.writeSessions])
+    },
+    {
+      id: "W4",
+      title: title.W4,
+      database: withWriteSessions("w4"),
+      done: dropFor("w4"),
+      bind: (handle) => handle.eventsInsert(data.concurrentEvents()),
+      runner: (run) => concurrentRunner(run, sizes.concurrentInsert),
+      check: { kind: "digest", query: eventsDigest },
+      matchesSqlite: same([sizes.concurrentInsert, sizes.writeSessions], [sqlite.concurrentInsert, sqlite.writeSessions])
+    },
+    {
+      id: "W5",
+      title: title.W5,
+      database: withWriteSessions("w5"),
+      done: dropFor("w5"),
+      bind: (handle) => handle.eventsInsertMany(data.batches()),
+      runner: (run) => sequentialRunner(run, sizes.insertMany),
+      check: { kind: "digest", query: eventsDigest },
+      matchesSqlite: same(
+        [sizes.insertMany, sizes.batchEvents, sizes.writeSessions],
+        [sqlite.insertMany, sqlite.batchEvents, sqlite.writeSessions]
+      )
+    },
+    {
+      id: "W6a",
+      title: title.W6a,
+      database: async () => pageTable(),
+      done: async () => {},
+      bind: (handle) => handle.eventsPage(pageTableBuilt!.sessionId, undefined, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" },
+      matchesSqlite: samePageTable
+    },
+    {
+      id: "W6b",
+      title: title.W6b,
+      database: async () => pageTable(),
+      done: () => pg.drop("w6"),
+      bind: (handle) => handle.eventsPage(pageTableBuilt!.sessionId, pageTableBuilt!.cursor, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" },
+      matchesSqlite: samePageTable
+    },
+    {
+      id: "W7",
+      title: title.W7,
+      ...w7,
+      bind: (handle) => handle.sessionsList(),
+      runner: (run) => sequentialRunner(run, sizes.list),
+      check: { kind: "result" },
+      matchesSqlite: sizes.listSessions === sqlite.listSessions
+    },
+    {
+      id: "W8",
+      title: title.W8,
+      database: withWriteSessions("w8"),
+      done: dropFor("w8"),
+      bind: (handle) => handle.metricsRecord(data.deltas()),
+      runner: (run) => concurrentRunner(run, sizes.concurrentRecord),
+      check: { kind: "digest", query: metricsDigest },
+      matchesSqlite: same([sizes.concurrentRecord, sizes.writeSessions], [sqlite.concurrentRecord, sqlite.writeSessions])
+    }
+  ]
+  return { workloads, pageTable }
+}
+
+interface Lane {
+  readonly side: PgSide
+  readonly schema: string
+  readonly handle: SideHandle
+  readonly runner: Runner
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`)
+
+/** Both sides on one workload: warm-up, then alternating rounds, then the check that they did the same work. */
+const runPgWorkload = async (
+  workload: PgWorkload,
+  pg: PgFixtures,
+  sqliteContents: string | undefined
+): Promise<PgWorkloadResult> => {
+  const lanes: Array<Lane> = []
+  const fingerprints: Array<readonly [string, string]> = []
+  try {
+    for (const side of sides) {
+      const { schema, url } = await workload.database(side.name)
+      const handle = await side.open(url)
+      const run = workload.bind(handle)
+      lanes.push({ side, schema, handle, runner: workload.runner(run) })
+      if (workload.check.kind === "result") fingerprints.push([side.name, summarize(await runOnce(run, 0))])
+    }
+    for (const lane of lanes) await lane.runner.warmup()
+    const rounds = lanes[0]!.runner.rounds
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < lanes.length; k++) await lanes[(round + k) % lanes.length]!.runner.round()
+    }
+  } finally {
+    for (const lane of lanes) await lane.handle.close()
+  }
+  if (workload.check.kind === "digest") {
+    for (const lane of lanes) fingerprints.push([lane.side.name, await pg.digest(lane.schema, workload.check.query)])
+  }
+  assertSame(`${workload.id} on PostgreSQL`, fingerprints)
+  const compared = workload.matchesSqlite && sqliteContents !== undefined
+  if (compared) {
+    const pgContents = workload.check.kind === "result"
+      ? fingerprints[0]![1]
+      : canonicalDigest(await pg.select(lanes[0]!.schema, workload.check.query, []))
+    assertSame(`${workload.id}, PostgreSQL against SQLite`, [["SQLite sides", sqliteContents], ["pg sides", pgContents]])
+  }
+  const measured = lanes.map((lane) => ({ side: lane.side.name, ...lane.runner.result() }))
+  const rawRate = measured.find((result) => result.side === "pg-raw")!.opsPerSec
+  for (const result of measured) {
+    progress(`  ${sideLabels[result.side].padEnd(20)} ${Math.round(result.opsPerSec).toLocaleString("en-US")} ops/s`)
+  }
+  return {
+    id: workload.id,
+    title: workload.title,
+    results: measured.map((result) => ({ ...result, ratioToRaw: result.opsPerSec / rawRate })),
+    matchesSqlite: compared
+  }
+}
+
+/** EXPLAIN of the statements ennio-db sends for one W6 page. */
+const explainPage = async (
+  pg: PgFixtures,
+  table: { readonly url: string; readonly schema: string; readonly sessionId: string },
+  options: { readonly limit: number; readonly before: string | undefined }
+): Promise<Array<PgQueryPlan>> => {
+  const captured = await captureListBySession(Repos.layerDatabase({ url: table.url }), table.sessionId, options)
+  const plans: Array<PgQueryPlan> = []
+  for (const [text, params] of captured) {
+    const plan = await pg.explain(table.schema, text, params)
+    plans.push({
+      sql: text.replace(/\s+/g, " ").trim(),
+      plan,
+      usesIndex: plan.some((line) => /Index (Only )?Scan/.test(line)),
+      sorts: plan.some((line) => /(^|->)\s*(Incremental )?Sort\b/.test(line.trim()))
+    })
+  }
+  return plans
+}
+
+const unreachable = (url: string, error: unknown) =>
+  new Error(
+    `PostgreSQL column: cannot create the run's database on ${displayUrl(url)}: ${
+      error instanceof Error ? error.message : String(error)
+    }`
+  )
+
+/** Fails now, not after the SQLite run, when the server cannot be reached or may not create databases. */
+export const probePostgres = async (url: string): Promise<void> => {
+  const client = new Pg.Client({ connectionString: url, application_name: "ennio-bench-probe" })
+  try {
+    await client.connect()
+    const rows = (await client.query<{ ok: boolean }>(
+      "SELECT rolcreatedb OR rolsuper AS ok FROM pg_roles WHERE rolname = current_user"
+    )).rows
+    if (rows[0]?.ok !== true) throw new Error("the user may not create databases (CREATEDB)")
+  } catch (error) {
+    throw unreachable(url, error)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/**
+ * Runs the PostgreSQL column on the server at `url`: creates the run's database, runs every
+ * workload, drops the database. `sqliteContents`: by workload, what the SQLite sides returned
+ * (reads) or left (writes), to compare with where the PostgreSQL workload is the same.
+ * `register` receives the cleanup, for an interrupted run.
+ */
+export const runPostgres = async (
+  url: string,
+  sizes: PgSizes,
+  sqliteSizes: Sizes,
+  sqliteContents: ReadonlyMap<string, string>,
+  register: (cleanup: () => Promise<void>) => void
+): Promise<PostgresResult> => {
+  const start = process.hrtime.bigint()
+  const pg = await PgFixtures.make(url).catch((error: unknown) => Promise.reject(unreachable(url, error)))
+  register(() => pg.dispose())
+  try {
+    const serverSettings: Record<string, string> = {}
+    for (const name of ["fsync", "synchronous_commit", "shared_buffers", "max_connections"]) {
+      serverSettings[name] = (await pg.query<{ v: string }>(`SELECT current_setting('${name}') AS v`))[0]!.v
+    }
+    progress(
+      `PostgreSQL column: ${pg.serverVersion} at ${pg.display} (fsync ${serverSettings.fsync}, synchronous_commit ${
+        serverSettings.synchronous_commit
+      })`
+    )
+    const { pageTable, workloads } = makePgWorkloads(sizes, sqliteSizes, pg)
+    const results: Array<PgWorkloadResult> = []
+    let load = { events: sizes.pageTableEvents, seconds: 0 }
+    for (const workload of workloads) {
+      if (workload.id === "W6a") {
+        progress(`  building W6's table: ${sizes.pageTableEvents.toLocaleString("en-US")} events …`)
+        const table = await pageTable()
+        load = { events: sizes.pageTableEvents, seconds: table.seconds }
+        progress(`  built in ${table.seconds.toFixed(1)} s`)
+      }
+      progress(`${workload.id} on PostgreSQL: ${workload.title}`)
+      const result = await runPgWorkload(workload, pg, sqliteContents.get(workload.id))
+      if (workload.id === "W6a" || workload.id === "W6b") {
+        const table = await pageTable()
+        const queryPlans = await explainPage(pg, table, {
+          limit: sizes.pageSize,
+          before: workload.id === "W6b" ? table.cursor : undefined
+        })
+        results.push({ ...result, queryPlans })
+      } else {
+        results.push(result)
+      }
+      await workload.done()
+    }
+    return {
+      status: "ran",
+      server: pg.serverVersion,
+      where: pg.display,
+      serverSettings,
+      settings: `a database made for the run (dropped at its end); one schema per workload and side, made by ennio-db's ` +
+        `migrations (the reads share one schema between the sides); pools of ${sizes.poolSize} connections on both sides`,
+      sizes,
+      pageTableLoad: load,
+      workloads: results,
+      seconds: Number(process.hrtime.bigint() - start) / 1e9
+    }
+  } finally {
+    await pg.dispose()
+  }
+}
+
