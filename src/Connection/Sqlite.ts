@@ -137,7 +137,8 @@ const makeConnection = (db: Sqlite.Database): Connection & {
     params: ReadonlyArray<unknown>,
     prepared: boolean,
     raw: boolean,
-    safeIntegers: boolean
+    safeIntegers: boolean,
+    values?: boolean
   ) => Exit.Exit<ReadonlyArray<any>, SqlError>
   readonly export: Effect.Effect<Uint8Array, SqlError>
   readonly backup: (destination: string) => Effect.Effect<{ totalPages: number; remainingPages: number }, SqlError>
@@ -150,29 +151,38 @@ const makeConnection = (db: Sqlite.Database): Connection & {
     safeIntegers: boolean
   }
   const statements = new Map<string, Prepared>()
-  const prepareNew = (sql: string): Prepared => {
+  // The same statements prepared a second time in raw mode, returning rows as arrays.
+  const valueStatements = new Map<string, Prepared>()
+  const prepareNew = (sql: string, values: boolean): Prepared => {
     const statement = db.prepare(sql)
+    if (values && statement.reader) statement.raw(true)
     return { statement, reader: statement.reader, safeIntegers: false }
   }
-  const prepare = (sql: string): Prepared => {
-    let prepared = statements.get(sql)
+  const prepareIn = (cache: Map<string, Prepared>, sql: string, values: boolean): Prepared => {
+    let prepared = cache.get(sql)
     if (prepared === undefined) {
-      if (statements.size >= prepareCacheCapacity) statements.clear()
-      prepared = prepareNew(sql)
-      statements.set(sql, prepared)
+      if (cache.size >= prepareCacheCapacity) cache.clear()
+      prepared = prepareNew(sql, values)
+      cache.set(sql, prepared)
     }
     return prepared
   }
+  const prepare = (sql: string) => prepareIn(statements, sql, false)
 
   const runNow = (
     sql: string,
     params: ReadonlyArray<unknown>,
     cached: boolean,
     raw: boolean,
-    safeIntegers: boolean
+    safeIntegers: boolean,
+    values = false
   ): Exit.Exit<ReadonlyArray<any>, SqlError> => {
     try {
-      const prepared = cached ? prepare(sql) : prepareNew(sql)
+      const prepared = values
+        ? prepareIn(valueStatements, sql, true)
+        : cached
+        ? prepare(sql)
+        : prepareNew(sql, false)
       const statement = prepared.statement
       if (prepared.safeIntegers !== safeIntegers) {
         statement.safeIntegers(safeIntegers)
@@ -257,27 +267,35 @@ const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.n
 const makeRunner = (
   connection: ReturnType<typeof makeConnection>,
   semaphore: Effect.Semaphore
-): StatementRunnerShape => ({
-  run: <A extends object>(statement: Statement.Statement<A>) =>
-    Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
-      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return statement
+): StatementRunnerShape => {
+  const runner = (values: boolean) =>
+  <A>(statement: Statement.Statement<any>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") {
+        return (values ? statement.values : statement) as Effect.Effect<ReadonlyArray<A>, SqlError>
+      }
       const [sql, params] = statement.compile()
       const context = fiber.currentContext
       const transaction = Context.getOption(context, Client.TransactionConnection)
       const safeIntegers = Context.get(context, Client.SafeIntegers)
+      const runNow = () => connection.runNow(sql, params, true, false, safeIntegers, values)
       // Checked when the statement runs: the handle is free, or another fiber's transaction is open.
-      const runNow = () => connection.runNow(sql, params, true, false, safeIntegers)
       const execute = transaction._tag === "Some"
-        ? transaction.value[0].execute(sql, params, undefined)
-        : Effect.suspend(() => connection.db.inTransaction ? semaphore.withPermits(1)(Effect.suspend(runNow)) : runNow())
+        ? values
+          ? transaction.value[0].executeValues(sql, params)
+          : transaction.value[0].execute(sql, params, undefined)
+        : Effect.suspend(() =>
+          connection.db.inTransaction ? semaphore.withPermits(1)(Effect.suspend(runNow)) : runNow()
+        )
       return Effect.useSpan("sql.execute", { kind: "client", captureStackTrace: false }, (span) => {
         for (const [key, value] of spanAttributes) span.attribute(key, value)
-        span.attribute("db.operation.name", "execute")
+        span.attribute("db.operation.name", values ? "executeValues" : "execute")
         span.attribute("db.query.text", sql)
-        return execute
+        return execute as Effect.Effect<ReadonlyArray<A>, SqlError>
       })
     })
-})
+  return { run: runner(false), values: runner(true) }
+}
 
 /**
  * Opens the database and builds an `SqliteClient` over it, and the fast statement runner.

@@ -13,12 +13,19 @@ import * as Effect from "effect/Effect"
 /** @since 0.1.0 */
 export interface StatementRunnerShape {
   readonly run: <A extends object = any>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+  /** Rows as arrays of column values, in the order the statement selects them. */
+  readonly values: (
+    statement: Statement.Statement<any>
+  ) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
 }
 
 /** @since 0.1.0 */
 export class StatementRunner extends Context.Tag("ennio-db/StatementRunner")<StatementRunner, StatementRunnerShape>() {
   /** Executes a statement the ordinary way, through its `SqlClient`. */
-  static readonly direct: StatementRunnerShape = { run: (statement) => statement }
+  static readonly direct: StatementRunnerShape = {
+    run: (statement) => statement,
+    values: (statement) => statement.values
+  }
 
   /** The runner the database layer provides, or the ordinary one for a `SqlClient` from elsewhere. */
   static readonly current: Effect.Effect<StatementRunnerShape> = Effect.map(

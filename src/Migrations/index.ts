@@ -81,7 +81,8 @@ const newerDatabase = (recorded: number) =>
  * @since 0.1.0
  */
 export const refuseNewerSqlite = (db: { readonly prepare: (sql: string) => { readonly get: () => unknown } }) => {
-  const table = db.prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'effect_sql_migrations'")
+  const table = db
+    .prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'effect_sql_migrations'")
     .get()
   if (table === undefined) return
   const row = db.prepare("SELECT max(migration_id) AS latest FROM effect_sql_migrations").get() as

@@ -16,7 +16,7 @@ import * as Stream from "effect/Stream"
 import { StatementRunner } from "../Connection/StatementRunner.js"
 import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
-import { EventCodec, EventInsert, fastEventInsert, OrchestratorEvent } from "../Schemas/Event.js"
+import { EventCodec, eventColumns, EventInsert, fastEventInsert, OrchestratorEvent } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as GroupCommit from "./GroupCommit.js"
@@ -96,7 +96,7 @@ const firstDuplicate = (ids: ReadonlyArray<string>): string | undefined => {
 export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRepo", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run } = yield* StatementRunner.current
+    const { run, values } = yield* StatementRunner.current
     const decode = rowDecoder(EventCodec, "events", "id")
     const encode = encoder(EventCodec, "event")
     const validateInsert = validator(EventInsert, "event", fastEventInsert)
@@ -110,6 +110,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateCutoff = validator(Schema.DateTimeUtcFromSelf, "cutoff")
     const notFound = (id: string) => new NotFound({ entity: "Event", id })
     const insertionOrder = insertionOrderColumn(sql)
+    const columns = sql.literal(eventColumns)
     const newestFirst = sql`ORDER BY timestamp DESC, ${insertionOrder} DESC`
 
     /** Validates an input, fills in the defaults and encodes the row, all before any SQL. */
@@ -208,11 +209,12 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         return prepared.length
       }).pipe(traced("EventsRepo.insertMany", { "events.count": inputs.length }))
 
-    const byKey = lookup(
-      (key) => Effect.flatMap(validateId(key), (id) => Effect.mapError(run(sql`SELECT * FROM events WHERE id = ${id}`), queryFailure)),
-      decode,
+    const byKey = lookup({
+      validate: validateId,
+      select: (id) => values(sql`SELECT ${columns} FROM events WHERE id = ${id}`),
+      decode: decode.oneValues,
       notFound
-    )
+    })
 
     const find = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
       byKey.find(id).pipe(traced("EventsRepo.find", { "event.id": id }))
@@ -226,9 +228,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<Array<OrchestratorEvent>, DbError> => {
       const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
       const bounded = limit === undefined ? sql`` : sql`LIMIT ${limit}`
-      return run(sql`SELECT * FROM events ${where} ${newestFirst} ${bounded}`).pipe(
+      return values(sql`SELECT ${columns} FROM events ${where} ${newestFirst} ${bounded}`).pipe(
         Effect.mapError(queryFailure),
-        Effect.flatMap(decode.all)
+        Effect.flatMap(decode.allValues)
       )
     }
 

@@ -19,7 +19,8 @@ import {
   MetricsInsert,
   type MetricsTotals,
   SessionMetrics,
-  SessionMetricsCodec
+  SessionMetricsCodec,
+  sessionMetricsColumns
 } from "../Schemas/SessionMetrics.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as GroupCommit from "./GroupCommit.js"
@@ -61,7 +62,8 @@ type MetricsRow = typeof SessionMetrics.Encoded
 export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/MetricsRepo", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run } = yield* StatementRunner.current
+    const { run, values } = yield* StatementRunner.current
+    const columns = sql.literal(sessionMetricsColumns)
     const decode = rowDecoder(SessionMetricsCodec, "session_metrics", "session_id")
     const decodeTotals = rowDecoder(RowCodec.make(TotalsRow), "session_metrics totals", "sessions")
     const encode = encoder(SessionMetricsCodec, "session metrics")
@@ -106,11 +108,12 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
         return metrics
       }).pipe(traced("MetricsRepo.insert", { "session.id": input.sessionId }))
 
-    const byKey = lookup(
-      (key) => Effect.flatMap(validateSessionId(key), (id) => Effect.mapError(run(sql`SELECT * FROM session_metrics WHERE session_id = ${id}`), queryFailure)),
-      decode,
+    const byKey = lookup({
+      validate: validateSessionId,
+      select: (id) => values(sql`SELECT ${columns} FROM session_metrics WHERE session_id = ${id}`),
+      decode: decode.oneValues,
       notFound
-    )
+    })
 
     const find = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
       byKey.find(sessionId).pipe(traced("MetricsRepo.find", { "session.id": sessionId }))

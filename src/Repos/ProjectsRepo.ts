@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import { StatementRunner } from "../Connection/StatementRunner.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId } from "../Schemas/Ids.js"
-import { Project, ProjectCodec, ProjectInsert } from "../Schemas/Project.js"
+import { Project, ProjectCodec, projectColumns, ProjectInsert } from "../Schemas/Project.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import { encoder, insertFailure, lookup, queryFailure, rowDecoder, traced, validator } from "./RepoSupport.js"
 
@@ -18,7 +18,8 @@ import { encoder, insertFailure, lookup, queryFailure, rowDecoder, traced, valid
 export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/ProjectsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run } = yield* StatementRunner.current
+    const { run, values } = yield* StatementRunner.current
+    const columns = sql.literal(projectColumns)
     const decode = rowDecoder(ProjectCodec, "projects", "project_id")
     const encode = encoder(ProjectCodec, "project")
     const validateInsert = validator(ProjectInsert, "project")
@@ -71,11 +72,12 @@ RETURNING *`).pipe(Effect.mapError(queryFailure))
         return yield* decode.one(rows[0])
       }).pipe(traced("ProjectsRepo.upsert", { "project.id": input.id }))
 
-    const byKey = lookup(
-      (key) => Effect.flatMap(validateId(key), (id) => Effect.mapError(run(sql`SELECT * FROM projects WHERE project_id = ${id}`), queryFailure)),
-      decode,
+    const byKey = lookup({
+      validate: validateId,
+      select: (id) => values(sql`SELECT ${columns} FROM projects WHERE project_id = ${id}`),
+      decode: decode.oneValues,
       notFound
-    )
+    })
 
     const find = (id: string): Effect.Effect<Option.Option<Project>, DbError> =>
       byKey.find(id).pipe(traced("ProjectsRepo.find", { "project.id": id }))
@@ -84,9 +86,9 @@ RETURNING *`).pipe(Effect.mapError(queryFailure))
       byKey.get(id).pipe(traced("ProjectsRepo.get", { "project.id": id }))
 
     const list = (): Effect.Effect<ReadonlyArray<Project>, DbError> =>
-      run(sql`SELECT * FROM projects ORDER BY name, project_id`).pipe(
+      values(sql`SELECT ${columns} FROM projects ORDER BY name, project_id`).pipe(
         Effect.mapError(queryFailure),
-        Effect.flatMap(decode.all),
+        Effect.flatMap(decode.allValues),
         traced("ProjectsRepo.list")
       )
 

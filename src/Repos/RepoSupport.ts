@@ -81,30 +81,39 @@ export const encoder = <A, I>(codec: RowCodec.RowCodec<A, I>, what: string) =>
  * @since 0.1.0
  */
 export const rowDecoder = <A, I>(codec: RowCodec.RowCodec<A, I>, table: string, keyColumn: string) => {
-  const decode = codec.decode
-  const one = (row: unknown): Either.Either<A, DbError> => {
-    const result = decode(row)
-    if (Either.isRight(result)) return result as Either.Either<A, never>
-    const { message, path } = firstIssue(result.left)
-    const key = (row as Record<string, unknown>)[keyColumn]
-    return Either.left(
-      new DbError({
-        reason: "Decode",
-        message: `Cannot decode ${table} row ${JSON.stringify(key)}, column ${columnName(path)}: ${message}`,
-        cause: result.left
-      })
-    )
+  const keyIndex = codec.columns.indexOf(keyColumn)
+  const failure = (error: ParseResult.ParseError, key: unknown) => {
+    const { message, path } = firstIssue(error)
+    return new DbError({
+      reason: "Decode",
+      message: `Cannot decode ${table} row ${JSON.stringify(key)}, column ${columnName(path)}: ${message}`,
+      cause: error
+    })
   }
+  const one = (row: unknown): Either.Either<A, DbError> =>
+    Either.mapLeft(codec.decode(row), (error) => failure(error, (row as Record<string, unknown>)[keyColumn]))
   const all = (rows: ReadonlyArray<unknown>): Either.Either<Array<A>, DbError> => {
     const out: Array<A> = new Array(rows.length)
     for (let i = 0; i < rows.length; i++) {
-      const result = decode(rows[i])
-      if (Either.isLeft(result)) return Either.map(one(rows[i]), () => out)
+      const result = one(rows[i])
+      if (Either.isLeft(result)) return Either.left(result.left)
       out[i] = result.right
     }
     return Either.right(out)
   }
-  return { one, all }
+  /** Rows read as arrays of `codec.columns` (see `StatementRunner.values`). */
+  const oneValues = (values: ReadonlyArray<unknown>): Either.Either<A, DbError> =>
+    Either.mapLeft(codec.decodeValues(values), (error) => failure(error, values[keyIndex]))
+  const allValues = (rows: ReadonlyArray<ReadonlyArray<unknown>>): Either.Either<Array<A>, DbError> => {
+    const out: Array<A> = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const result = oneValues(rows[i]!)
+      if (Either.isLeft(result)) return Either.left(result.left)
+      out[i] = result.right
+    }
+    return Either.right(out)
+  }
+  return { one, all, oneValues, allValues }
 }
 
 const sqlCode = (error: SqlError): string => {
@@ -191,25 +200,30 @@ export const traced = (name: string, attributes: Record<string, unknown> = {}) =
 
 /**
  * `find` (an `Option`) and `get` (`NotFound` when absent) over one query that selects a row
- * by its key.
+ * by its key, read as values (see `StatementRunner.values`).
  *
  * @since 0.1.0
  */
-export const lookup = <A>(
-  select: (key: string) => Effect.Effect<ReadonlyArray<unknown>, DbError>,
-  decode: { readonly one: (row: unknown) => Either.Either<A, DbError> },
-  notFound: (key: string) => NotFound
-) => ({
-  find: (key: string): Effect.Effect<Option.Option<A>, DbError> =>
-    Effect.flatMap(
-      select(key),
-      (rows): Either.Either<Option.Option<A>, DbError> =>
-        rows.length === 0 ? Either.right(Option.none()) : Either.map(decode.one(rows[0]), Option.some)
-    ),
-  get: (key: string): Effect.Effect<A, NotFound | DbError> =>
-    Effect.flatMap(
-      select(key),
-      (rows): Either.Either<A, NotFound | DbError> =>
-        rows.length === 0 ? Either.left(notFound(key)) : decode.one(rows[0])
-    )
-})
+export const lookup = <K, A>(options: {
+  readonly validate: (key: string) => Either.Either<K, DbError>
+  readonly select: (key: K) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
+  readonly decode: (values: ReadonlyArray<unknown>) => Either.Either<A, DbError>
+  readonly notFound: (key: string) => NotFound
+}) => {
+  const rows = (key: string) =>
+    Effect.flatMap(options.validate(key), (valid) => Effect.mapError(options.select(valid), queryFailure))
+  return {
+    find: (key: string): Effect.Effect<Option.Option<A>, DbError> =>
+      Effect.flatMap(
+        rows(key),
+        (found): Either.Either<Option.Option<A>, DbError> =>
+          found.length === 0 ? Either.right(Option.none()) : Either.map(options.decode(found[0]!), Option.some)
+      ),
+    get: (key: string): Effect.Effect<A, NotFound | DbError> =>
+      Effect.flatMap(
+        rows(key),
+        (found): Either.Either<A, NotFound | DbError> =>
+          found.length === 0 ? Either.left(options.notFound(key)) : options.decode(found[0]!)
+      )
+  }
+}

@@ -14,7 +14,7 @@ import { ActivityState, SessionStatus } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import { JsonObject } from "../Schemas/Json.js"
-import { PrNumber, Session, SessionCodec, SessionInsert } from "../Schemas/Session.js"
+import { PrNumber, Session, SessionCodec, sessionColumns, SessionInsert } from "../Schemas/Session.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import {
   encoder,
@@ -60,7 +60,8 @@ export type StatusCount = typeof StatusCountRow.Type
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/SessionsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run } = yield* StatementRunner.current
+    const { run, values } = yield* StatementRunner.current
+    const columns = sql.literal(sessionColumns)
     const decode = rowDecoder(SessionCodec, "sessions", "id")
     const encode = encoder(SessionCodec, "session")
     const validateInsert = validator(SessionInsert, "session")
@@ -106,11 +107,12 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
         return session
       }).pipe(traced("SessionsRepo.insert", { "session.id": input.id }))
 
-    const byKey = lookup(
-      (key) => Effect.flatMap(validateId(key), (id) => Effect.mapError(run(sql`SELECT * FROM sessions WHERE id = ${id}`), queryFailure)),
-      decode,
+    const byKey = lookup({
+      validate: validateId,
+      select: (id) => values(sql`SELECT ${columns} FROM sessions WHERE id = ${id}`),
+      decode: decode.oneValues,
       notFound
-    )
+    })
 
     const find = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
       byKey.find(id).pipe(traced("SessionsRepo.find", { "session.id": id }))
@@ -126,9 +128,9 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
             ...(status === undefined ? [] : [sql`status = ${status}`])
           ]
           const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
-          return Effect.mapError(run(sql`SELECT * FROM sessions ${where} ${newestFirst}`), queryFailure)
+          return Effect.mapError(values(sql`SELECT ${columns} FROM sessions ${where} ${newestFirst}`), queryFailure)
         }),
-        Effect.flatMap(decode.all),
+        Effect.flatMap(decode.allValues),
         traced("SessionsRepo.list", { "project.id": filter.projectId, "session.status": filter.status })
       )
 

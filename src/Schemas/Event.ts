@@ -68,22 +68,29 @@ export const fastEventInsert = (input: unknown): typeof EventInsert.Type | undef
   })
 
 /**
+ * The columns a row is read as, in the order `EventCodec.decodeValues` reads them.
+ *
+ * @since 0.1.0
+ */
+export const eventColumns = "id, event_type, priority, session_id, project_id, timestamp, message, data" as const
+
+/**
  * `OrchestratorEvent` ⇄ its `events` row, with fast paths for valid rows (see RowCodec).
  *
  * @since 0.1.0
  */
-export const EventCodec = RowCodec.make(OrchestratorEvent, {
-  decode: (row) =>
+export const EventCodec = RowCodec.make(OrchestratorEvent, eventColumns, {
+  decodeValues: (values) =>
     RowCodec.attempt(() =>
       RowCodec.construct(OrchestratorEvent, {
-        id: RowCodec.takeId<EventId>(row.id),
-        eventType: RowCodec.takeLiteral<EventType>(eventTypes, row.event_type),
-        priority: RowCodec.takeLiteral<EventPriority>(priorities, row.priority),
-        sessionId: RowCodec.takeId<SessionId>(row.session_id),
-        projectId: RowCodec.takeId<ProjectId>(row.project_id),
-        timestamp: RowCodec.takeTimestamp(row.timestamp),
-        message: RowCodec.takeString(row.message),
-        data: RowCodec.takeJson(row.data)
+        id: RowCodec.takeId<EventId>(values[0]),
+        eventType: RowCodec.takeLiteral<EventType>(eventTypes, values[1]),
+        priority: RowCodec.takeLiteral<EventPriority>(priorities, values[2]),
+        sessionId: RowCodec.takeId<SessionId>(values[3]),
+        projectId: RowCodec.takeId<ProjectId>(values[4]),
+        timestamp: RowCodec.takeTimestamp(values[5]),
+        message: RowCodec.takeString(values[6]),
+        data: RowCodec.takeJson(values[7])
       })
     ),
   encode: (event) =>

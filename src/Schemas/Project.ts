@@ -38,22 +38,30 @@ export const ProjectInsert = Schema.Struct({
 export type ProjectInsert = typeof ProjectInsert.Encoded
 
 /**
+ * The columns a row is read as, in the order `ProjectCodec.decodeValues` reads them.
+ *
+ * @since 0.1.0
+ */
+export const projectColumns = `project_id, name, repo, path, default_branch, config_hash,
+  created_at, updated_at` as const
+
+/**
  * `Project` ⇄ its `projects` row, with fast paths for valid rows (see RowCodec).
  *
  * @since 0.1.0
  */
-export const ProjectCodec = RowCodec.make(Project, {
-  decode: (row) =>
+export const ProjectCodec = RowCodec.make(Project, projectColumns, {
+  decodeValues: (values) =>
     RowCodec.attempt(() =>
       RowCodec.construct(Project, {
-        id: RowCodec.takeId<ProjectId>(row.project_id),
-        name: RowCodec.takeString(row.name),
-        repo: RowCodec.takeString(row.repo),
-        path: RowCodec.takeString(row.path),
-        defaultBranch: RowCodec.takeString(row.default_branch),
-        configHash: RowCodec.takeString(row.config_hash),
-        createdAt: RowCodec.takeTimestamp(row.created_at),
-        updatedAt: RowCodec.takeTimestamp(row.updated_at)
+        id: RowCodec.takeId<ProjectId>(values[0]),
+        name: RowCodec.takeString(values[1]),
+        repo: RowCodec.takeString(values[2]),
+        path: RowCodec.takeString(values[3]),
+        defaultBranch: RowCodec.takeString(values[4]),
+        configHash: RowCodec.takeString(values[5]),
+        createdAt: RowCodec.takeTimestamp(values[6]),
+        updatedAt: RowCodec.takeTimestamp(values[7])
       })
     ),
   encode: (project) =>

@@ -81,34 +81,43 @@ const statuses: ReadonlySet<string> = new Set(SessionStatus.literals)
 const activities: ReadonlySet<string> = new Set(ActivityState.literals)
 
 /**
+ * The columns a row is read as, in the order `SessionCodec.decodeValues` reads them.
+ *
+ * @since 0.1.0
+ */
+export const sessionColumns = `id, project_id, status, activity, branch, issue_id, workspace_path,
+  runtime_handle, agent_info, agent_name, pr_url, pr_number, tmux_name, config_hash, role, metadata,
+  created_at, last_activity_at, restored_at, archived_at` as const
+
+/**
  * `Session` ⇄ its `sessions` row, with fast paths for valid rows (see RowCodec).
  *
  * @since 0.1.0
  */
-export const SessionCodec = RowCodec.make(Session, {
-  decode: (row) =>
+export const SessionCodec = RowCodec.make(Session, sessionColumns, {
+  decodeValues: (values) =>
     RowCodec.attempt(() =>
       RowCodec.construct(Session, {
-        id: RowCodec.takeId<SessionId>(row.id),
-        projectId: RowCodec.takeId<ProjectId>(row.project_id),
-        status: RowCodec.takeLiteral<SessionStatus>(statuses, row.status),
-        activity: RowCodec.takeNullable(row.activity, (v) => RowCodec.takeLiteral<ActivityState>(activities, v)),
-        branch: RowCodec.takeNullable(row.branch, RowCodec.takeString),
-        issueId: RowCodec.takeNullable(row.issue_id, RowCodec.takeString),
-        workspacePath: RowCodec.takeNullable(row.workspace_path, RowCodec.takeString),
-        runtimeHandle: RowCodec.takeNullable(row.runtime_handle, (v) => runtimeHandleFromJson(RowCodec.takeJson(v))),
-        agentInfo: RowCodec.takeNullable(row.agent_info, (v) => agentInfoFromJson(RowCodec.takeJson(v))),
-        agentName: RowCodec.takeNullable(row.agent_name, RowCodec.takeString),
-        prUrl: RowCodec.takeNullable(row.pr_url, RowCodec.takeString),
-        prNumber: RowCodec.takeNullable(row.pr_number, RowCodec.takePositive),
-        tmuxName: RowCodec.takeNullable(row.tmux_name, RowCodec.takeString),
-        configHash: RowCodec.takeString(row.config_hash),
-        role: RowCodec.takeNullable(row.role, RowCodec.takeString),
-        metadata: RowCodec.takeJsonObject(row.metadata),
-        createdAt: RowCodec.takeTimestamp(row.created_at),
-        lastActivityAt: RowCodec.takeTimestamp(row.last_activity_at),
-        restoredAt: RowCodec.takeNullable(row.restored_at, RowCodec.takeTimestamp),
-        archivedAt: RowCodec.takeNullable(row.archived_at, RowCodec.takeTimestamp)
+        id: RowCodec.takeId<SessionId>(values[0]),
+        projectId: RowCodec.takeId<ProjectId>(values[1]),
+        status: RowCodec.takeLiteral<SessionStatus>(statuses, values[2]),
+        activity: RowCodec.takeNullable(values[3], (v) => RowCodec.takeLiteral<ActivityState>(activities, v)),
+        branch: RowCodec.takeNullable(values[4], RowCodec.takeString),
+        issueId: RowCodec.takeNullable(values[5], RowCodec.takeString),
+        workspacePath: RowCodec.takeNullable(values[6], RowCodec.takeString),
+        runtimeHandle: RowCodec.takeNullable(values[7], (v) => runtimeHandleFromJson(RowCodec.takeJson(v))),
+        agentInfo: RowCodec.takeNullable(values[8], (v) => agentInfoFromJson(RowCodec.takeJson(v))),
+        agentName: RowCodec.takeNullable(values[9], RowCodec.takeString),
+        prUrl: RowCodec.takeNullable(values[10], RowCodec.takeString),
+        prNumber: RowCodec.takeNullable(values[11], RowCodec.takePositive),
+        tmuxName: RowCodec.takeNullable(values[12], RowCodec.takeString),
+        configHash: RowCodec.takeString(values[13]),
+        role: RowCodec.takeNullable(values[14], RowCodec.takeString),
+        metadata: RowCodec.takeJsonObject(values[15]),
+        createdAt: RowCodec.takeTimestamp(values[16]),
+        lastActivityAt: RowCodec.takeTimestamp(values[17]),
+        restoredAt: RowCodec.takeNullable(values[18], RowCodec.takeTimestamp),
+        archivedAt: RowCodec.takeNullable(values[19], RowCodec.takeTimestamp)
       })
     ),
   encode: (session) =>

@@ -93,24 +93,32 @@ export interface MetricsTotals {
 }
 
 /**
+ * The columns a row is read as, in the order `SessionMetricsCodec.decodeValues` reads them.
+ *
+ * @since 0.1.0
+ */
+export const sessionMetricsColumns = `session_id, total_tokens_in, total_tokens_out, estimated_cost_usd,
+  ci_runs, ci_failures, review_rounds, time_to_first_pr_secs, time_to_merge_secs, updated_at` as const
+
+/**
  * `SessionMetrics` ⇄ its `session_metrics` row, with fast paths for valid rows (see RowCodec).
  *
  * @since 0.1.0
  */
-export const SessionMetricsCodec = RowCodec.make(SessionMetrics, {
-  decode: (row) =>
+export const SessionMetricsCodec = RowCodec.make(SessionMetrics, sessionMetricsColumns, {
+  decodeValues: (values) =>
     RowCodec.attempt(() =>
       RowCodec.construct(SessionMetrics, {
-        sessionId: RowCodec.takeId<SessionId>(row.session_id),
-        totalTokensIn: RowCodec.takeCount(row.total_tokens_in),
-        totalTokensOut: RowCodec.takeCount(row.total_tokens_out),
-        estimatedCostUsd: RowCodec.takeAmount(row.estimated_cost_usd),
-        ciRuns: RowCodec.takeCount(row.ci_runs),
-        ciFailures: RowCodec.takeCount(row.ci_failures),
-        reviewRounds: RowCodec.takeCount(row.review_rounds),
-        timeToFirstPrSecs: RowCodec.takeNullable(row.time_to_first_pr_secs, RowCodec.takeCount),
-        timeToMergeSecs: RowCodec.takeNullable(row.time_to_merge_secs, RowCodec.takeCount),
-        updatedAt: RowCodec.takeTimestamp(row.updated_at)
+        sessionId: RowCodec.takeId<SessionId>(values[0]),
+        totalTokensIn: RowCodec.takeCount(values[1]),
+        totalTokensOut: RowCodec.takeCount(values[2]),
+        estimatedCostUsd: RowCodec.takeAmount(values[3]),
+        ciRuns: RowCodec.takeCount(values[4]),
+        ciFailures: RowCodec.takeCount(values[5]),
+        reviewRounds: RowCodec.takeCount(values[6]),
+        timeToFirstPrSecs: RowCodec.takeNullable(values[7], RowCodec.takeCount),
+        timeToMergeSecs: RowCodec.takeNullable(values[8], RowCodec.takeCount),
+        updatedAt: RowCodec.takeTimestamp(values[9])
       })
     ),
   encode: (metrics) =>

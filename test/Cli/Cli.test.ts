@@ -251,7 +251,7 @@ describe("--trace", () => {
     const list = lines.findIndex((line) => /SessionsRepo\.list\s.*\d ms$/.test(line))
     expect(root).toBeGreaterThan(-1)
     expect(list).toBeGreaterThan(root)
-    expect(lines[list + 1]).toMatch(/sql\.execute\s+SELECT \* FROM sessions/)
+    expect(lines[list + 1]).toMatch(/sql\.execute\s+SELECT id, project_id, status/)
     const indent = (line: string) => line.search(/[A-Za-z]/)
     expect(indent(lines[list + 1]!)).toBeGreaterThan(indent(lines[list]!))
     expect(indent(lines[list]!)).toBeGreaterThan(indent(lines[root]!))

@@ -6,6 +6,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { Database, Repos, SessionsRepo } from "../../src/index.js"
+import { sessionColumns } from "../../src/Schemas/Session.js"
 import { type Backend, describeBackends } from "../fixtures/backends.js"
 
 /** Opens a transaction that writes `id`, then waits for `release` before it ends as `outcome`. */
@@ -79,7 +80,7 @@ describeBackends("the statement path", (backend: Backend) => {
         expect(statement?.kind).toBe("client")
         expect(Option.map(statement!.parent, (p) => p.spanId)).toEqual(Option.some(repo!.spanId))
         expect(statement?.attributes.get("db.query.text")).toBe(
-          backend.name === "postgres" ? "SELECT * FROM sessions WHERE id = $1" : "SELECT * FROM sessions WHERE id = ?"
+          `SELECT ${sessionColumns} FROM sessions WHERE id = ${backend.name === "postgres" ? "$1" : "?"}`
         )
         expect(statement?.attributes.get("db.system.name")).toBe(backend.name === "postgres" ? "postgresql" : "sqlite")
       }))
