@@ -188,8 +188,8 @@ const makeConnection = (db: Sqlite.Database): Connection & {
         statement.safeIntegers(safeIntegers)
         prepared.safeIntegers = safeIntegers
       }
-      if (prepared.reader) return Exit.succeed(statement.all(...params))
-      const result = statement.run(...params)
+      if (prepared.reader) return Exit.succeed(statement.all(params))
+      const result = statement.run(params)
       return Exit.succeed(raw ? (result as unknown as ReadonlyArray<any>) : [])
     } catch (cause) {
       return Exit.fail(new SqlError({ cause, message: "Failed to execute statement" }))
@@ -214,11 +214,11 @@ const makeConnection = (db: Sqlite.Database): Connection & {
         try: () => {
           const { statement } = prepare(sql)
           if (!statement.reader) {
-            statement.run(...params)
+            statement.run(params)
             return []
           }
           try {
-            return statement.raw(true).all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
+            return statement.raw(true).all(params) as ReadonlyArray<ReadonlyArray<unknown>>
           } finally {
             statement.raw(false)
           }

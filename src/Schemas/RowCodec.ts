@@ -197,7 +197,7 @@ export const orNull = <A, B>(option: Option.Option<A>, f: (value: A) => B): B | 
 }
 
 /** Writes a timestamp field the way the `Timestamp` schema does. */
-export const writeTimestamp = (value: unknown): string => DateTime.formatIso(takeUtc(value))
+export const writeTimestamp = (value: unknown): string => new Date(takeUtc(value).epochMillis).toISOString()
 
 /** A `DateTime.Utc` value, as the Type side of a timestamp field requires. */
 export const takeUtc = (value: unknown): DateTime.Utc => {
