@@ -7,37 +7,19 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import * as Database from "../../src/Database.js"
 import { latestMigrationId } from "../../src/Migrations/index.js"
 import { DbError } from "../../src/Schemas/Errors.js"
 import {
   figures,
-  type Fixture,
-  killStrayChildren,
-  makeTempDir,
-  prepareFixture,
-  removeTempDir,
   runChild,
   snapshotTree,
-  spawnChild
+  spawnChild,
+  useFixture
 } from "./support/harness.js"
 
-let fixture: Fixture
-const dirs: Array<string> = []
-const tempDir = (label: string) => {
-  const dir = makeTempDir(label)
-  dirs.push(dir)
-  return dir
-}
-beforeAll(async () => {
-  fixture = await prepareFixture()
-}, 60_000)
-afterAll(() => {
-  killStrayChildren()
-  fixture?.dispose()
-  for (const dir of dirs) removeTempDir(dir)
-})
+const { fixture: currentFixture, tempDir } = useFixture()
 
 const buildFailure = (url: string): Promise<DbError> =>
   Effect.runPromise(Effect.flip(Effect.scoped(Layer.build(Database.layer({ url })))))
@@ -81,7 +63,7 @@ describe("layer construction failures leave every file as it was", () => {
     fs.chmodSync(readOnlyWithDatabase, 0o555)
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir }
     // Can that user run the fixture at all (start a process as it, read the bundle and node_modules)?
-    const probe = spawnChild(fixture, "probe", {}, { ...user, env })
+    const probe = spawnChild(currentFixture(), "probe", {}, { ...user, env })
     probe.process.stdin?.end()
     const probeExit = await probe.exit
     if (probe.spawnError() !== undefined || probeExit.code !== 0) {
@@ -101,7 +83,7 @@ describe("layer construction failures leave every file as it was", () => {
     for (const [label, file] of targets) {
       const before = snapshotTree(dir)
       const { exit, summary } = await runChild<{ ok: boolean; failed?: boolean; reason?: string; message?: string }>(
-        fixture,
+        currentFixture(),
         "open",
         { url: `sqlite:${file}` },
         { ...user, env }

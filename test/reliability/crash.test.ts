@@ -7,7 +7,7 @@ import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import * as Database from "../../src/Database.js"
 import { latestMigrationId } from "../../src/Migrations/index.js"
 import { EventsRepo } from "../../src/Repos/EventsRepo.js"
@@ -25,34 +25,14 @@ import {
 import {
   type Child,
   figures,
-  type Fixture,
-  killStrayChildren,
-  makeTempDir,
   preciseDelay,
-  prepareFixture,
-  removeTempDir,
   runSeed,
   seededRandom,
-  spawnChild
+  spawnChild,
+  useFixture
 } from "./support/harness.js"
 
-let fixture: Fixture
-const dirs: Array<string> = []
-const tempDir = (label: string) => {
-  const dir = makeTempDir(label)
-  dirs.push(dir)
-  return dir
-}
-
-beforeAll(async () => {
-  fixture = await prepareFixture()
-}, 60_000)
-
-afterAll(() => {
-  killStrayChildren()
-  fixture?.dispose()
-  for (const dir of dirs) removeTempDir(dir)
-})
+const { fixture: currentFixture, tempDir } = useFixture()
 
 const suffixes = ["", "-wal", "-shm"] as const
 
@@ -196,7 +176,7 @@ describe("crashes", () => {
     const states: Array<RoundState> = []
     const started = Date.now()
     for (let round = 0; round < rounds; round++) {
-      const child: Child = spawnChild(fixture, "crash-writer", { url: `sqlite:${file}`, round })
+      const child: Child = spawnChild(currentFixture(), "crash-writer", { url: `sqlite:${file}`, round })
       const duringStartup = round % 6 === 5
       let delay: number
       if (duringStartup) {
@@ -347,7 +327,7 @@ describe("crashes", () => {
       // How long a first start takes here, from the child's T0 to its built layer.
       let buildMs = 0
       for (let i = 0; i < 2; i++) {
-        const child = spawnChild(fixture, "open-signal", {
+        const child = spawnChild(currentFixture(), "open-signal", {
           url: `sqlite:${path.join(dir, `calibrate-${i}`, "ennio.db")}`,
           exitAfterBuild: true
         })
@@ -359,7 +339,7 @@ describe("crashes", () => {
       const states = new Map<string, number>()
       for (let round = 0; round < rounds; round++) {
         const file = path.join(dir, `round-${round}`, "ennio.db")
-        const child = spawnChild(fixture, "open-signal", { url: `sqlite:${file}` })
+        const child = spawnChild(currentFixture(), "open-signal", { url: `sqlite:${file}` })
         await child.waitForLine((line) => line === "T0", 30_000)
         await preciseDelay(random() * (buildMs * 1.5 + 1))
         child.kill("SIGKILL")
@@ -387,7 +367,7 @@ describe("crashes", () => {
         for (const position of ["before", "after"] as const) {
           const file = path.join(dir, `stop-${stopAt}-${position}`, "ennio.db")
           fs.mkdirSync(path.dirname(file), { recursive: true })
-          const child = spawnChild(fixture, "migrate-hooked", { file, stopAt, position })
+          const child = spawnChild(currentFixture(), "migrate-hooked", { file, stopAt, position })
           await child.waitForLine((line) => line === `inside ${stopAt}`, 30_000)
           child.kill("SIGKILL")
           expect((await child.exit).signal, child.stderr()).toBe("SIGKILL")

@@ -5,7 +5,7 @@
 import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { latestMigrationId } from "../../src/Migrations/index.js"
 import * as Repos from "../../src/Repos/Repos.js"
 import { SessionsRepo } from "../../src/Repos/SessionsRepo.js"
@@ -23,33 +23,13 @@ import {
 import {
   type Child,
   figures,
-  type Fixture,
-  killStrayChildren,
   lastJson,
-  makeTempDir,
-  prepareFixture,
-  removeTempDir,
   runChild,
-  spawnChild
+  spawnChild,
+  useFixture
 } from "./support/harness.js"
 
-let fixture: Fixture
-const dirs: Array<string> = []
-const tempDir = (label: string) => {
-  const dir = makeTempDir(label)
-  dirs.push(dir)
-  return dir
-}
-
-beforeAll(async () => {
-  fixture = await prepareFixture()
-}, 60_000)
-
-afterAll(() => {
-  killStrayChildren()
-  fixture?.dispose()
-  for (const dir of dirs) removeTempDir(dir)
-})
+const { fixture: currentFixture, tempDir } = useFixture()
 
 describe("load from several processes", () => {
   it("16 processes build the layer at the same instant on a fresh file: all succeed, each migration runs once", async () => {
@@ -59,7 +39,7 @@ describe("load from several processes", () => {
     const runs = await Promise.all(
       Array.from({ length: processes }, () =>
         runChild<{ ok: boolean; ran: Array<number>; startedAt: number; finishedAt: number; error?: string }>(
-          fixture,
+          currentFixture(),
           "start",
           { url: `sqlite:${file}`, startAt }
         ))
@@ -112,7 +92,7 @@ describe("load from several processes", () => {
     const startAt = Date.now() + 2_500
     const started = Date.now()
     const writerChildren = Array.from({ length: writers }, (_, writer) =>
-      spawnChild(fixture, "load-writer", {
+      spawnChild(currentFixture(), "load-writer", {
         url,
         writer,
         events: eventsPerWriter,
@@ -120,8 +100,8 @@ describe("load from several processes", () => {
         concurrency,
         startAt
       }))
-    const batchWriter = spawnChild(fixture, "batch-writer", { url, startAt, maxBatches: 400 })
-    const reader = spawnChild(fixture, "reader", { url, startAt })
+    const batchWriter = spawnChild(currentFixture(), "batch-writer", { url, startAt, maxBatches: 400 })
+    const reader = spawnChild(currentFixture(), "reader", { url, startAt })
     const writerExits = await Promise.all(writerChildren.map((child) => child.exit))
     const writersDoneAt = Date.now()
     batchWriter.process.stdin!.end()

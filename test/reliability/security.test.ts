@@ -5,35 +5,17 @@
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import * as Database from "../../src/Database.js"
 import {
   figures,
-  type Fixture,
-  killStrayChildren,
-  makeTempDir,
-  prepareFixture,
-  removeTempDir,
   repoRoot,
-  runChild
+  runChild,
+  useFixture
 } from "./support/harness.js"
 import { type CheckResult, checkSources, type Finding, sourceFiles } from "./support/sqlChecker.js"
 
-let fixture: Fixture
-const dirs: Array<string> = []
-const tempDir = (label: string) => {
-  const dir = makeTempDir(label)
-  dirs.push(dir)
-  return dir
-}
-beforeAll(async () => {
-  fixture = await prepareFixture()
-}, 60_000)
-afterAll(() => {
-  killStrayChildren()
-  fixture?.dispose()
-  for (const dir of dirs) removeTempDir(dir)
-})
+const { fixture: currentFixture, tempDir } = useFixture()
 
 /**
  * Sinks read and judged safe. Each entry must still match something (a stale entry fails).
@@ -187,7 +169,7 @@ describe("file modes", () => {
     const summaries: Array<ModesSummary> = []
     for (const umask of [0o000, 0o022, 0o077]) {
       const file = path.join(dir, `umask-${umask.toString(8)}`, "nested", "ennio.db")
-      const { summary } = await runChild<ModesSummary>(fixture, "modes", { file, umask })
+      const { summary } = await runChild<ModesSummary>(currentFixture(), "modes", { file, umask })
       expect(summary.ok, summary.error).toBe(true)
       expect(summary.whileOpen, `umask ${umask.toString(8)}`).toEqual({ db: 0o600, wal: 0o600, shm: 0o600 })
       expect(summary.afterClose.db).toBe(0o600)
@@ -215,7 +197,7 @@ describe("file modes", () => {
         if (kind === "empty") fs.writeFileSync(file, "")
         else await Effect.runPromise(Effect.provide(Effect.void, Database.layer({ url: `sqlite:${file}` })))
         fs.chmodSync(file, mode)
-        const { summary } = await runChild<ModesSummary>(fixture, "modes", { file, umask: 0 })
+        const { summary } = await runChild<ModesSummary>(currentFixture(), "modes", { file, umask: 0 })
         expect(summary.ok, summary.error).toBe(true)
         for (const [name, found] of [...Object.entries(summary.whileOpen), ...Object.entries(summary.afterClose)]) {
           if (found === null) continue

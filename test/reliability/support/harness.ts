@@ -9,6 +9,7 @@ import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
+import { afterAll, beforeAll } from "vitest"
 
 const here = import.meta.dirname
 export const repoRoot = path.resolve(here, "..", "..", "..")
@@ -263,4 +264,30 @@ export const seededRandom = (seed: number): () => number => {
 export const runSeed = (): number => {
   const given = Number(process.env.RELIABILITY_SEED)
   return Number.isInteger(given) && given > 0 ? given : Date.now() % 2_147_483_647
+}
+
+/**
+ * Registers, for the calling test file, the bundled child fixture (built once before its
+ * tests) and the temporary folders it makes; after its tests, stray children are killed and
+ * the folders removed.
+ */
+export const useFixture = () => {
+  let fixture: Fixture | undefined
+  const dirs: Array<string> = []
+  beforeAll(async () => {
+    fixture = await prepareFixture()
+  }, 60_000)
+  afterAll(() => {
+    killStrayChildren()
+    fixture?.dispose()
+    for (const dir of dirs) removeTempDir(dir)
+  })
+  return {
+    fixture: (): Fixture => fixture!,
+    tempDir: (label: string): string => {
+      const dir = makeTempDir(label)
+      dirs.push(dir)
+      return dir
+    }
+  }
 }
