@@ -10,7 +10,6 @@ import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as Tracer from "effect/Tracer"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -27,6 +26,7 @@ import {
   postgres
 } from "./fixtures/backends.js"
 import { tempDir } from "./fixtures/tempDir.js"
+import { recordingTracer } from "./fixtures/recordingTracer.js"
 
 const run = promisify(execFile)
 
@@ -564,16 +564,7 @@ describePostgres("PostgreSQL databases", () => {
   it.scoped.skipIf(password === "")("no span attribute or log line carries the password", () =>
     Effect.gen(function*() {
       const url = yield* freshPgDatabase()
-      const spans: Array<Tracer.Span> = []
-      const native = yield* Effect.tracer
-      const tracer = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
+      const { spans, tracer } = yield* recordingTracer
       const logs: Array<string> = []
       const logger = Logger.make(({ annotations, message }) => logs.push(JSON.stringify({ message, annotations })))
       yield* Effect.gen(function*() {

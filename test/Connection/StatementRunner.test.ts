@@ -4,10 +4,10 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Tracer from "effect/Tracer"
 import { Database, Repos, SessionsRepo } from "../../src/index.js"
 import { sessionColumns } from "../../src/Schemas/Session.js"
 import { type Backend, describeBackends } from "../fixtures/backends.js"
+import { recordingTracer } from "../fixtures/recordingTracer.js"
 
 /** Opens a transaction that writes `id`, then waits for `release` before it ends as `outcome`. */
 const holdTransaction = (id: string, opened: Deferred.Deferred<void>, release: Deferred.Deferred<void>, commit: boolean) =>
@@ -62,16 +62,7 @@ describeBackends("the statement path", (backend: Backend) => {
 
     it.effect("emits an sql.execute span under the repository span, as @effect/sql does", () =>
       Effect.gen(function*() {
-        const spans: Array<Tracer.Span> = []
-        const native = yield* Effect.tracer
-        const tracer = Tracer.make({
-          span: (...args) => {
-            const span = native.span(...args)
-            spans.push(span)
-            return span
-          },
-          context: native.context
-        })
+        const { spans, tracer } = yield* recordingTracer
         const sessions = yield* SessionsRepo
         yield* sessions.find("nobody").pipe(Effect.withTracer(tracer))
         const [repo, statement] = spans
