@@ -252,16 +252,21 @@ const connectionMessages = new RegExp(
 )
 
 /**
- * Maps a driver failure to `DbError` reason `Connection` (see `isConnectionFailure`) or `Query`.
+ * Maps a driver failure to `DbError`: reason `Constraint` (a constraint the repositories do
+ * not turn into `AlreadyExists` or `NotFound`), `Connection` (see `isConnectionFailure`) or
+ * `Query`.
  *
  * @since 0.1.0
  */
-export const queryError = (error: SqlError): DbError =>
-  new DbError({
-    reason: isConnectionFailure(error) ? "Connection" : "Query",
+export const queryError = (error: SqlError): DbError => {
+  const code = (error.cause as { code?: unknown } | undefined)?.code
+  const constraint = typeof code === "string" && (code.startsWith("SQLITE_CONSTRAINT") || code.startsWith("23"))
+  return new DbError({
+    reason: constraint ? "Constraint" : isConnectionFailure(error) ? "Connection" : "Query",
     message: describeSqlError(error),
     cause: error
   })
+}
 
 /** @since 0.1.0 */
 export const describeSqlError = (error: SqlError): string => {
@@ -270,7 +275,8 @@ export const describeSqlError = (error: SqlError): string => {
   return typeof cause?.code === "string" ? `${error.message}: ${detail} (${cause.code})` : `${error.message}: ${detail}`
 }
 
-const isSqlError = (u: unknown): u is SqlError => (u as { _tag?: unknown } | undefined)?._tag === "SqlError"
+/** @since 0.1.0 */
+export const isSqlError = (u: unknown): u is SqlError => (u as { _tag?: unknown } | undefined)?._tag === "SqlError"
 
 /**
  * Runs `effect` in one transaction: every repository operation inside commits together,

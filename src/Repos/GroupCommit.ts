@@ -6,7 +6,6 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -14,10 +13,9 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
+import { isSqlError } from "../Database.js"
 import { DbError } from "../Schemas/Errors.js"
 import { queryFailure } from "./RepoSupport.js"
-
-const isSqlError = (error: unknown): error is SqlError => (error as { _tag?: unknown })?._tag === "SqlError"
 
 // A lost connection (PostgreSQL) is reason `Connection` for every write of the batch.
 const batchFailureReason = (cause: Cause.Cause<unknown>): DbError["reason"] => {

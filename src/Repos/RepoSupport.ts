@@ -12,7 +12,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { describeSqlError, isConnectionFailure } from "../Database.js"
+import { queryError } from "../Database.js"
 import { columnName } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
@@ -141,12 +141,6 @@ export const isMissingParent = (error: SqlError): boolean => {
   return code === "SQLITE_CONSTRAINT_FOREIGNKEY" || code === "23503"
 }
 
-const otherFailure = (error: SqlError): DbError => {
-  const code = sqlCode(error)
-  const constraint = code.startsWith("SQLITE_CONSTRAINT") || code.startsWith("23")
-  const reason = constraint ? "Constraint" : isConnectionFailure(error) ? "Connection" : "Query"
-  return new DbError({ reason, message: describeSqlError(error), cause: error })
-}
 
 /**
  * Maps a failed insert: a duplicate key is `AlreadyExists`, any other constraint is
@@ -155,7 +149,7 @@ const otherFailure = (error: SqlError): DbError => {
  * @since 0.1.0
  */
 export const insertFailure = (entity: string, id: string) => (error: SqlError): AlreadyExists | DbError =>
-  isDuplicateKey(error) ? new AlreadyExists({ entity, id }) : otherFailure(error)
+  isDuplicateKey(error) ? new AlreadyExists({ entity, id }) : queryError(error)
 
 /**
  * Maps a failed insert of a child row: as `insertFailure`, and a missing parent is `NotFound`.
@@ -173,7 +167,7 @@ export const childInsertFailure =
  *
  * @since 0.1.0
  */
-export const queryFailure = otherFailure
+export const queryFailure = queryError
 
 /**
  * The column holding a row's insertion order in `sessions` and `events`, which breaks
