@@ -17,7 +17,7 @@ import { full, pgFull, pgQuick, quick } from "./config.js"
 import { drizzleBuilder, drizzlePrepared } from "./drizzle.js"
 import { ennio, explainListBySession } from "./ennio.js"
 import { Fixtures } from "./fixtures.js"
-import { type Runner, runOnce } from "./measure.js"
+import { type Runner, runInRotation, runOnce } from "./measure.js"
 import { checkStreamMemory } from "./memory-check.js"
 import { type PostgresResult, probePostgres, runPostgres, skipReason } from "./pg.js"
 import { raw } from "./raw.js"
@@ -102,11 +102,7 @@ const runWorkload = async (
       lanes.push({ side, file, handle, runner: workload.runner(run) })
       if (workload.check.kind === "result") fingerprints.push([side.name, summarize(await runOnce(run, 0))])
     }
-    for (const lane of lanes) await lane.runner.warmup()
-    const rounds = lanes[0]!.runner.rounds
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < lanes.length; k++) await lanes[(round + k) % lanes.length]!.runner.round()
-    }
+    await runInRotation(lanes.map((lane) => lane.runner))
   } finally {
     for (const lane of lanes) await lane.handle.close()
   }

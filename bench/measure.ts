@@ -53,6 +53,18 @@ export interface Runner {
   readonly result: () => Measurement
 }
 
+/**
+ * Warms every side up, then runs their rounds in turn, starting each round with the next
+ * side, so that a busy moment of the machine falls on all of them alike.
+ */
+export const runInRotation = async (runners: ReadonlyArray<Runner>): Promise<void> => {
+  for (const runner of runners) await runner.warmup()
+  const rounds = runners[0]!.rounds
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < runners.length; k++) await runners[(round + k) % runners.length]!.round()
+  }
+}
+
 /** How many distinct operation indices a plan uses: the data a workload must provide. */
 export const sequentialOps = (plan: SequentialPlan): number =>
   plan.warmup + plan.rounds * (plan.perRound + plan.timedPerRound)

@@ -9,7 +9,15 @@ import * as Pg from "pg"
 import type { PgSizes, Sizes } from "./config.js"
 import { captureListBySession, ennioPg } from "./ennio.js"
 import { eventTableRows } from "./fixtures.js"
-import { concurrentRunner, type Measurement, type Run, type Runner, runOnce, sequentialRunner } from "./measure.js"
+import {
+  concurrentRunner,
+  type Measurement,
+  type Run,
+  type Runner,
+  runInRotation,
+  runOnce,
+  sequentialRunner
+} from "./measure.js"
 import { Repos } from "../src/index.js"
 import { displayUrl, PgFixtures, pgSeedRows } from "./pg-fixtures.js"
 import { pgNewestPageSql, pgRaw } from "./pg-raw.js"
@@ -258,11 +266,7 @@ const runPgWorkload = async (
       lanes.push({ side, schema, handle, runner: workload.runner(run) })
       if (workload.check.kind === "result") fingerprints.push([side.name, summarize(await runOnce(run, 0))])
     }
-    for (const lane of lanes) await lane.runner.warmup()
-    const rounds = lanes[0]!.runner.rounds
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < lanes.length; k++) await lanes[(round + k) % lanes.length]!.runner.round()
-    }
+    await runInRotation(lanes.map((lane) => lane.runner))
   } finally {
     for (const lane of lanes) await lane.handle.close()
   }

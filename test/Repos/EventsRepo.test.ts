@@ -39,6 +39,13 @@ const event = (sessionId: string, fields: Partial<EventInsert> = {}): EventInser
 const countEvents = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*) AS n FROM events`)
   .pipe(Effect.map((rows) => rows[0]!.n))
 
+/** The listBySession calls whose query plans must walk the session's index: plain, limited, and every option. */
+const pagingCalls = (events: EventsRepo, before: string) => [
+  events.listBySession("s1"),
+  events.listBySession("s1", { limit: 10 }),
+  events.listBySession("s1", { limit: 10, before, minPriority: "action", since: at(0), until: at(9_000) })
+]
+
 /** Runs `effect` and records the SQL of every statement its fiber executes. */
 const captureStatements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
@@ -474,17 +481,7 @@ describeBackends("EventsRepo", (backend: Backend) => {
         const events = yield* EventsRepo
         const first = yield* events.insert(event("s1", { timestamp: at(5_000) }))
         yield* events.insert(event("s1", { timestamp: at(1_000) }))
-        const calls = [
-          events.listBySession("s1"),
-          events.listBySession("s1", { limit: 10 }),
-          events.listBySession("s1", {
-            limit: 10,
-            before: first.id,
-            minPriority: "action",
-            since: at(0),
-            until: at(9_000)
-          })
-        ]
+        const calls = pagingCalls(events, first.id)
         for (const call of calls) {
           const { statements } = yield* captureStatements(call)
           const [select] = statements.filter(([text]) => text.includes("ORDER BY"))
@@ -530,17 +527,7 @@ describeBackends("EventsRepo", (backend: Backend) => {
         ))
         const first = yield* events.insert(event("s1", { timestamp: at(5_000) }))
         yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`ANALYZE events`)
-        const calls = [
-          events.listBySession("s1"),
-          events.listBySession("s1", { limit: 10 }),
-          events.listBySession("s1", {
-            limit: 10,
-            before: first.id,
-            minPriority: "action",
-            since: at(0),
-            until: at(9_000)
-          })
-        ]
+        const calls = pagingCalls(events, first.id)
         for (const call of calls) {
           const { statements } = yield* captureStatements(call)
           const [select] = statements.filter(([text]) => text.includes("ORDER BY"))
