@@ -15,12 +15,13 @@ import Sqlite from "better-sqlite3"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { DbError } from "../Schemas/Errors.js"
-import type { StatementRunnerShape } from "./StatementRunner.js"
+import { StatementRunner, type StatementRunnerShape } from "./StatementRunner.js"
 
 /** @since 0.1.0 */
 export type Synchronous = "normal" | "full"
@@ -256,6 +257,22 @@ const makeConnection = (db: Sqlite.Database): Connection & {
 
 const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.name", "sqlite"]]
 
+/** The `sql.execute` span @effect/sql emits, around `execute`. */
+const executeSpan = <A>(
+  sql: string,
+  operation: string,
+  batchSize: number,
+  execute: Effect.Effect<A, SqlError>
+): Effect.Effect<A, SqlError> =>
+  Effect.useSpan("sql.execute", { kind: "client", captureStackTrace: false }, (span) => {
+    for (const [key, value] of spanAttributes) span.attribute(key, value)
+    span.attribute("db.operation.name", operation)
+    span.attribute("db.query.text", sql)
+    // OpenTelemetry: a batch is two or more operations.
+    if (batchSize > 1) span.attribute("db.operation.batch.size", batchSize)
+    return execute
+  })
+
 /**
  * The fast statement path. @effect/sql opens a scope, takes the semaphore and compiles per
  * statement; better-sqlite3 is synchronous, so when no transaction is open on the handle a
@@ -268,6 +285,17 @@ const makeRunner = (
   connection: ReturnType<typeof makeConnection>,
   semaphore: Effect.Semaphore
 ): StatementRunnerShape => {
+  /** Runs `now` when the handle is ours: inside our transaction, free, or once another fiber's transaction ends. */
+  const onHandle = <A>(
+    transaction: Option.Option<readonly [Connection, number]>,
+    now: () => Exit.Exit<A, SqlError>,
+    elsewhere: (connection: Connection) => Effect.Effect<A, SqlError>
+  ): Effect.Effect<A, SqlError> =>
+    transaction._tag === "Some"
+      ? transaction.value[0] === connection ? Effect.suspend(now) : elsewhere(transaction.value[0])
+      // Checked when the statement runs: the handle is free, or another fiber's transaction is open.
+      : Effect.suspend(() => connection.db.inTransaction ? semaphore.withPermits(1)(Effect.suspend(now)) : now())
+
   const runner = (values: boolean) =>
   <A>(statement: Statement.Statement<any>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
     Effect.withFiberRuntime((fiber) => {
@@ -276,25 +304,40 @@ const makeRunner = (
       }
       const [sql, params] = statement.compile()
       const context = fiber.currentContext
-      const transaction = Context.getOption(context, Client.TransactionConnection)
       const safeIntegers = Context.get(context, Client.SafeIntegers)
-      const runNow = () => connection.runNow(sql, params, true, false, safeIntegers, values)
-      // Checked when the statement runs: the handle is free, or another fiber's transaction is open.
-      const execute = transaction._tag === "Some"
-        ? values
-          ? transaction.value[0].executeValues(sql, params)
-          : transaction.value[0].execute(sql, params, undefined)
-        : Effect.suspend(() =>
-          connection.db.inTransaction ? semaphore.withPermits(1)(Effect.suspend(runNow)) : runNow()
-        )
-      return Effect.useSpan("sql.execute", { kind: "client", captureStackTrace: false }, (span) => {
-        for (const [key, value] of spanAttributes) span.attribute(key, value)
-        span.attribute("db.operation.name", values ? "executeValues" : "execute")
-        span.attribute("db.query.text", sql)
-        return execute as Effect.Effect<ReadonlyArray<A>, SqlError>
-      })
+      const execute = onHandle(
+        Context.getOption(context, Client.TransactionConnection),
+        () => connection.runNow(sql, params, true, false, safeIntegers, values),
+        (other) => values ? other.executeValues(sql, params) : other.execute(sql, params, undefined)
+      )
+      return executeSpan(sql, values ? "executeValues" : "execute", 1, execute)
     })
-  return { run: runner(false), values: runner(true) }
+
+  const runBatch = (statements: ReadonlyArray<Statement.Statement<any>>): Effect.Effect<void, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      if (statements.length === 0) return Effect.void
+      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") {
+        return StatementRunner.direct.runBatch(statements)
+      }
+      const compiled = statements.map((statement) => statement.compile())
+      const context = fiber.currentContext
+      const safeIntegers = Context.get(context, Client.SafeIntegers)
+      const execute = onHandle(
+        Context.getOption(context, Client.TransactionConnection),
+        (): Exit.Exit<void, SqlError> => {
+          for (const [sql, params] of compiled) {
+            const exit = connection.runNow(sql, params, true, false, safeIntegers)
+            if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
+          }
+          return Exit.void
+        },
+        (other) => Effect.forEach(compiled, ([sql, params]) => other.execute(sql, params, undefined), { discard: true })
+      )
+      const texts = Array.from(new Set(compiled.map(([sql]) => sql)))
+      return executeSpan(texts.join(";\n"), "BATCH execute", compiled.length, execute)
+    })
+
+  return { run: runner(false), values: runner(true), runBatch }
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   traced,
   validator
 } from "./RepoSupport.js"
+import { traceSubmit } from "./SubmitSpan.js"
 
 /**
  * Which events a list returns, newest first.
@@ -96,7 +97,7 @@ const firstDuplicate = (ids: ReadonlyArray<string>): string | undefined => {
 export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRepo", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run, values } = yield* StatementRunner.current
+    const { run, runBatch, values } = yield* StatementRunner.current
     const decode = rowDecoder(EventCodec, "events", "id")
     const encode = encoder(EventCodec, "event")
     const validateInsert = validator(EventInsert, "event", fastEventInsert)
@@ -139,19 +140,27 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           Effect.mapError(childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })),
           Effect.as(event)
         ),
-      // One multi-row statement for the batch (at most 512 rows × 8 columns bound).
+      // SQLite: one prepared insert per row (see StatementRunner.runBatch). PostgreSQL: one
+      // multi-row statement, one round trip (at most 512 rows × 8 columns bound).
       writeBatch: (items: ReadonlyArray<Prepared>) =>
-        run(sql`INSERT INTO events ${sql.insert(items.map(({ row }) => row))}`).pipe(
+        sql.onDialectOrElse({
+          sqlite: () => runBatch(items.map(({ row }) => sql`INSERT INTO events ${sql.insert(row)}`)),
+          orElse: () => run(sql`INSERT INTO events ${sql.insert(items.map(({ row }) => row))}`)
+        }).pipe(
           Effect.mapError(queryFailure),
           Effect.as(items.map(({ event }) => event))
         )
     })
 
     const insert = (input: EventInsert): Effect.Effect<OrchestratorEvent, NotFound | AlreadyExists | DbError> =>
-      prepare(input).pipe(
-        Effect.flatMap(submit),
-        Effect.tap((event) => Effect.annotateCurrentSpan("event.id", event.id)),
-        traced("EventsRepo.insert", { "session.id": input.sessionId, "project.id": input.projectId })
+      traceSubmit(
+        "EventsRepo.insert",
+        { "session.id": input.sessionId, "project.id": input.projectId },
+        (annotate) =>
+          Effect.flatMap(prepare(input), (prepared) => {
+            annotate("event.id", prepared.event.id)
+            return submit(prepared)
+          })
       )
 
     /** The ids among `ids` that have a row in `table`, looked up a chunk at a time. */

@@ -34,6 +34,7 @@ import {
   traced,
   validator
 } from "./RepoSupport.js"
+import { traceSubmit } from "./SubmitSpan.js"
 
 /**
  * Which sessions `totals` sums over.
@@ -208,20 +209,21 @@ RETURNING *`)
      * row after the change. Concurrent calls share one transaction.
      */
     const record = (sessionId: string, delta: MetricsDelta): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      Effect.gen(function*() {
-        const id = yield* validateSessionId(sessionId)
-        const add = yield* validateDelta(delta)
-        const row = yield* newRow({
-          sessionId: id,
-          totalTokensIn: add.tokensIn,
-          totalTokensOut: add.tokensOut,
-          estimatedCostUsd: add.costUsd,
-          ciRuns: add.ciRuns,
-          ciFailures: add.ciFailures,
-          reviewRounds: add.reviewRounds
-        })
-        return yield* Effect.flatMap(submitCounters({ sessionId: id, row }), decode.one)
-      }).pipe(traced("MetricsRepo.record", { "session.id": sessionId }))
+      traceSubmit("MetricsRepo.record", { "session.id": sessionId }, () =>
+        Effect.gen(function*() {
+          const id = yield* validateSessionId(sessionId)
+          const add = yield* validateDelta(delta)
+          const row = yield* newRow({
+            sessionId: id,
+            totalTokensIn: add.tokensIn,
+            totalTokensOut: add.tokensOut,
+            estimatedCostUsd: add.costUsd,
+            ciRuns: add.ciRuns,
+            ciFailures: add.ciFailures,
+            reviewRounds: add.reviewRounds
+          })
+          return yield* Effect.flatMap(submitCounters({ sessionId: id, row }), decode.one)
+        }))
 
     /** Sets a time column unless it is set already (the first value wins), creating the row when absent. */
     const setOnce = (field: "timeToFirstPrSecs" | "timeToMergeSecs", sessionId: string, seconds: number) =>

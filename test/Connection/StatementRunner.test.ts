@@ -4,6 +4,8 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { StatementRunner } from "../../src/Connection/StatementRunner.js"
 import { Database, Repos, SessionsRepo } from "../../src/index.js"
 import { sessionColumns } from "../../src/Schemas/Session.js"
 import { type Backend, describeBackends } from "../fixtures/backends.js"
@@ -74,6 +76,30 @@ describeBackends("the statement path", (backend: Backend) => {
           `SELECT ${sessionColumns} FROM sessions WHERE id = ${backend.name === "postgres" ? "$1" : "?"}`
         )
         expect(statement?.attributes.get("db.system.name")).toBe(backend.name === "postgres" ? "postgresql" : "sqlite")
+      }))
+
+    it.effect("runBatch runs its writes in order, traced, and stops at the first failure", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { runBatch } = yield* StatementRunner.current
+        const { spans, tracer } = yield* recordingTracer
+        yield* sql`CREATE TABLE batch_test (k INTEGER PRIMARY KEY, v TEXT NOT NULL)`
+        const insert = (k: number, v: string) => sql`INSERT INTO batch_test ${sql.insert({ k, v })}`
+        yield* runBatch([insert(1, "a"), insert(2, "b"), insert(3, "c")]).pipe(Effect.withTracer(tracer))
+        // SQLite's loop is one span; @effect/sql's own path (PostgreSQL) has one per statement.
+        expect(spans.map((span) => span.name)).toEqual(
+          backend.name === "sqlite" ? ["sql.execute"] : ["sql.execute", "sql.execute", "sql.execute"]
+        )
+        if (backend.name === "sqlite") expect(spans[0]?.attributes.get("db.operation.batch.size")).toBe(3)
+        // A duplicate key fails the batch at the second write; the third never runs.
+        const failed = yield* Effect.either(runBatch([insert(4, "d"), insert(1, "again"), insert(5, "e")]))
+        expect(failed._tag).toBe("Left")
+        const rows = yield* sql<{ k: number; v: string }>`SELECT k, v FROM batch_test ORDER BY k`
+        expect(rows.map((row) => [Number(row.k), row.v])).toEqual([[1, "a"], [2, "b"], [3, "c"], [4, "d"]])
+        // Inside a transaction the batch is undone with it.
+        const rolledBack = yield* Effect.either(sql.withTransaction(runBatch([insert(6, "f"), insert(2, "again")])))
+        expect(rolledBack._tag).toBe("Left")
+        expect((yield* sql`SELECT k FROM batch_test WHERE k = 6`).length).toBe(0)
       }))
   })
 })
