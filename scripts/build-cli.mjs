@@ -27,7 +27,10 @@ await esbuild.build({
   entryPoints: [path.join(root, "src", "Cli", "Main.ts")],
   outfile: path.join(outdir, "cli.cjs"),
   format: "cjs",
-  external: ["better-sqlite3", "pg"]
+  external: ["better-sqlite3", "pg"],
+  // The checkpoint worker finds better-sqlite3 from the module's own URL (src/Connection/Checkpointer.ts).
+  define: { "import.meta.url": "__moduleUrl" },
+  banner: { js: "const __moduleUrl = require(\"node:url\").pathToFileURL(__filename).href;" }
 })
 await esbuild.build({
   ...common,

@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { DbError } from "../Schemas/Errors.js"
+import * as Checkpointer from "./Checkpointer.js"
 import { StatementRunner, type StatementRunnerShape } from "./StatementRunner.js"
 
 /** @since 0.1.0 */
@@ -131,7 +132,7 @@ const openDatabase = (options: SqliteOptions): Effect.Effect<Sqlite.Database, Db
     (db) => Effect.sync(() => db.close())
   )
 
-const makeConnection = (db: Sqlite.Database): Connection & {
+const makeConnection = (db: Sqlite.Database, afterWrite: () => void): Connection & {
   readonly db: Sqlite.Database
   readonly runNow: (
     sql: string,
@@ -149,6 +150,7 @@ const makeConnection = (db: Sqlite.Database): Connection & {
   interface Prepared {
     readonly statement: Sqlite.Statement
     readonly reader: boolean
+    readonly writes: boolean
     safeIntegers: boolean
   }
   const statements = new Map<string, Prepared>()
@@ -157,7 +159,7 @@ const makeConnection = (db: Sqlite.Database): Connection & {
   const prepareNew = (sql: string, values: boolean): Prepared => {
     const statement = db.prepare(sql)
     if (values && statement.reader) statement.raw(true)
-    return { statement, reader: statement.reader, safeIntegers: false }
+    return { statement, reader: statement.reader, writes: !statement.readonly, safeIntegers: false }
   }
   const prepareIn = (cache: Map<string, Prepared>, sql: string, values: boolean): Prepared => {
     let prepared = cache.get(sql)
@@ -189,8 +191,13 @@ const makeConnection = (db: Sqlite.Database): Connection & {
         statement.safeIntegers(safeIntegers)
         prepared.safeIntegers = safeIntegers
       }
-      if (prepared.reader) return Exit.succeed(statement.all(params))
+      if (prepared.reader) {
+        const rows = statement.all(params)
+        if (prepared.writes) afterWrite()
+        return Exit.succeed(rows)
+      }
       const result = statement.run(params)
+      if (prepared.writes) afterWrite()
       return Exit.succeed(raw ? (result as unknown as ReadonlyArray<any>) : [])
     } catch (cause) {
       return Exit.fail(new SqlError({ cause, message: "Failed to execute statement" }))
@@ -213,13 +220,16 @@ const makeConnection = (db: Sqlite.Database): Connection & {
     executeValues: (sql, params) =>
       Effect.try({
         try: () => {
-          const { statement } = prepare(sql)
+          const { statement, writes } = prepare(sql)
           if (!statement.reader) {
             statement.run(params)
+            if (writes) afterWrite()
             return []
           }
           try {
-            return statement.raw(true).all(params) as ReadonlyArray<ReadonlyArray<unknown>>
+            const rows = statement.raw(true).all(params) as ReadonlyArray<ReadonlyArray<unknown>>
+            if (writes) afterWrite()
+            return rows
           } finally {
             statement.raw(false)
           }
@@ -357,7 +367,10 @@ export const make = (
   Effect.gen(function*() {
     if (options.filename !== ":memory:") yield* preparePath(options.filename)
     const db = yield* openDatabase(options)
-    const connection = makeConnection(db)
+    const checkpointer = options.filename === ":memory:" ? undefined : Checkpointer.make(options.filename, db)
+    // Added after the handle's own finalizer, so it runs first: the worker lets go before the handle closes.
+    if (checkpointer !== undefined) yield* Effect.addFinalizer(() => Effect.promise(checkpointer.close))
+    const connection = makeConnection(db, checkpointer?.noteWrite ?? (() => {}))
     const semaphore = yield* Effect.makeSemaphore(1)
     const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))
     const transactionAcquirer = Effect.uninterruptibleMask((restore) =>
