@@ -137,7 +137,6 @@ const makeConnection = (db: Sqlite.Database, afterWrite: () => void): Connection
   readonly runNow: (
     sql: string,
     params: ReadonlyArray<unknown>,
-    prepared: boolean,
     raw: boolean,
     safeIntegers: boolean,
     values?: boolean
@@ -175,17 +174,12 @@ const makeConnection = (db: Sqlite.Database, afterWrite: () => void): Connection
   const runNow = (
     sql: string,
     params: ReadonlyArray<unknown>,
-    cached: boolean,
     raw: boolean,
     safeIntegers: boolean,
     values = false
   ): Exit.Exit<ReadonlyArray<any>, SqlError> => {
     try {
-      const prepared = values
-        ? prepareIn(valueStatements, sql, true)
-        : cached
-        ? prepare(sql)
-        : prepareNew(sql, false)
+      const prepared = values ? prepareIn(valueStatements, sql, true) : prepare(sql)
       const statement = prepared.statement
       if (prepared.safeIntegers !== safeIntegers) {
         statement.safeIntegers(safeIntegers)
@@ -204,19 +198,19 @@ const makeConnection = (db: Sqlite.Database, afterWrite: () => void): Connection
     }
   }
 
-  const run = (sql: string, params: ReadonlyArray<unknown>, prepared: boolean, raw: boolean) =>
+  const run = (sql: string, params: ReadonlyArray<unknown>, raw: boolean) =>
     Effect.withFiberRuntime<ReadonlyArray<any>, SqlError>((fiber) =>
-      runNow(sql, params, prepared, raw, Context.get(fiber.currentContext, Client.SafeIntegers))
+      runNow(sql, params, raw, Context.get(fiber.currentContext, Client.SafeIntegers))
     )
 
   return {
     db,
     runNow,
     execute: (sql, params, transformRows) => {
-      const rows = run(sql, params, true, false)
+      const rows = run(sql, params, false)
       return transformRows ? Effect.map(rows, transformRows) : rows
     },
-    executeRaw: (sql, params) => run(sql, params, true, true),
+    executeRaw: (sql, params) => run(sql, params, true),
     executeValues: (sql, params) =>
       Effect.try({
         try: () => {
@@ -236,13 +230,14 @@ const makeConnection = (db: Sqlite.Database, afterWrite: () => void): Connection
         },
         catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
       }),
+    // Cached as well: @effect/sql sends BEGIN, COMMIT and savepoints this way, for every transaction.
     executeUnprepared: (sql, params, transformRows) => {
-      const rows = run(sql, params ?? [], false, false)
+      const rows = run(sql, params ?? [], false)
       return transformRows ? Effect.map(rows, transformRows) : rows
     },
     executeStream: (sql, params, transformRows) =>
       Stream.flatMap(
-        Stream.fromEffect(run(sql, params, true, false)),
+        Stream.fromEffect(run(sql, params, false)),
         (rows) => Stream.fromIterable(transformRows ? transformRows(rows) : rows)
       ),
     export: Effect.try({
@@ -317,7 +312,7 @@ const makeRunner = (
       const safeIntegers = Context.get(context, Client.SafeIntegers)
       const execute = onHandle(
         Context.getOption(context, Client.TransactionConnection),
-        () => connection.runNow(sql, params, true, false, safeIntegers, values),
+        () => connection.runNow(sql, params, false, safeIntegers, values),
         (other) => values ? other.executeValues(sql, params) : other.execute(sql, params, undefined)
       )
       return executeSpan(sql, values ? "executeValues" : "execute", 1, execute)
@@ -336,7 +331,7 @@ const makeRunner = (
         Context.getOption(context, Client.TransactionConnection),
         (): Exit.Exit<void, SqlError> => {
           for (const [sql, params] of compiled) {
-            const exit = connection.runNow(sql, params, true, false, safeIntegers)
+            const exit = connection.runNow(sql, params, false, safeIntegers)
             if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
           }
           return Exit.void

@@ -115,7 +115,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const newestFirst = sql`ORDER BY timestamp DESC, ${insertionOrder} DESC`
 
     /** Validates an input, fills in the defaults and encodes the row, all before any SQL. */
-    const prepareAt = (input: EventInsert, now: DateTime.Utc) =>
+    const prepareAt = (input: EventInsert, now: () => DateTime.Utc) =>
       Either.flatMap(validateInsert(input), (fields) => {
         const event = RowCodec.construct(OrchestratorEvent, {
           id: fields.id ?? makeEventId(),
@@ -123,7 +123,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           priority: fields.priority ?? "info",
           sessionId: fields.sessionId,
           projectId: fields.projectId,
-          timestamp: fields.timestamp ?? now,
+          timestamp: fields.timestamp ?? now(),
           message: fields.message,
           // A JSON `null` is a value to store, not a missing one.
           data: fields.data === undefined ? {} : fields.data
@@ -131,7 +131,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         return Either.map(encode(event), (row) => ({ event, row }))
       })
 
-    const prepare = (input: EventInsert) => Effect.flatMap(DateTime.now, (now) => prepareAt(input, now))
+    // The clock is read only for an event without a timestamp.
+    const prepare = (input: EventInsert) =>
+      Effect.clockWith((clock) => prepareAt(input, () => DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())))
 
     type Prepared = Effect.Effect.Success<ReturnType<typeof prepare>>
     const submit = yield* GroupCommit.make({
@@ -196,7 +198,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         const now = yield* DateTime.now
         const prepared: Array<Prepared> = new Array(inputs.length)
         for (let index = 0; index < inputs.length; index++) {
-          const result = prepareAt(inputs[index]!, now)
+          const result = prepareAt(inputs[index]!, () => now)
           if (Either.isLeft(result)) {
             const error = result.left
             const message = `events[${index}]: ${error.message}`

@@ -113,6 +113,31 @@ describe("Timestamp", () => {
     expect(parseTimestamp("2026-11-26T08:06:52.123+00")?.epochMillis).toBe(at)
   })
 
+  it("reads the written spelling by hand exactly as Date.parse does, printing back unchanged", () => {
+    // What the canonical spelling meant before the hand parser: parsed, and printed back the same.
+    const reference = (text: string) => {
+      const epoch = Date.parse(text)
+      return !Number.isNaN(epoch) && new Date(epoch).toISOString() === text ? epoch : undefined
+    }
+    const anyYear = fc.integer({ min: Date.parse("0000-01-01T00:00:00.000Z"), max: Date.UTC(9999, 11, 31) })
+    fc.assert(fc.property(anyYear, (ms) => {
+      const text = new Date(ms).toISOString()
+      expect(parseTimestamp(text)?.epochMillis).toBe(ms)
+    }), { numRuns: 3000 })
+    // Any digits in the shape: out-of-range fields (2026-02-29, 24:00, 60 s) are refused as before.
+    const digit = (length: number) => fc.stringMatching(new RegExp(`^[0-9]{${length}}$`))
+    const shaped = fc.tuple(digit(4), digit(2), digit(2), digit(2), digit(2), digit(2), digit(3)).map(
+      ([y, mo, d, h, mi, s, f]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${f}Z`
+    )
+    fc.assert(fc.property(shaped, (text) => {
+      expect(parseTimestamp(text)?.epochMillis).toBe(reference(text))
+    }), { numRuns: 5000 })
+    for (const text of ["2024-02-29T00:00:00.000Z", "2023-02-29T00:00:00.000Z", "2000-02-29T12:00:00.000Z",
+      "1900-02-29T12:00:00.000Z", "2026-04-31T00:00:00.000Z", "0099-01-01T00:00:00.000Z"]) {
+      expect(parseTimestamp(text)?.epochMillis).toBe(reference(text))
+    }
+  })
+
   it("refuses what is not a timestamp", () => {
     for (const text of ["", "yesterday", "2026-11-26", "2026-11-26T08:06:52", "2026-13-01 00:00:00",
       "2026-02-30 00:00:00", "2026-11-26 24:00:00", "2026-11-26T08:06:52.1234567890Z",
