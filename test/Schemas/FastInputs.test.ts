@@ -4,7 +4,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import fc from "fast-check"
 import { EventId, EventInsert, EventPriority, EventType, MetricsDelta, SessionId } from "../../src/index.js"
-import { fastEventInsert } from "../../src/Schemas/Event.js"
+import { eventColumns, eventRowValues, fastEventInsert, fastEventRow, OrchestratorEvent } from "../../src/Schemas/Event.js"
 import { fastId } from "../../src/Schemas/RowCodec.js"
 import { fastMetricsDelta } from "../../src/Schemas/SessionMetrics.js"
 import * as Arb from "../fixtures/arbitraries.js"
@@ -56,11 +56,7 @@ const withOptional = (required: Record<string, unknown>, optional: Record<string
   return out
 }
 
-agreesWithSchema(
-  "EventInsert",
-  EventInsert,
-  fastEventInsert,
-  fc.tuple(
+const validEventInsert = fc.tuple(
     fc.record({
       eventType: fc.constantFrom(...EventType.literals),
       sessionId: Arb.validId,
@@ -73,9 +69,43 @@ agreesWithSchema(
       timestamp: maybe(Arb.timestamp),
       data: maybe(Arb.jsonValue)
     })
-  ).map(([required, optional]) => withOptional(required, optional)),
+  ).map(([required, optional]) => withOptional(required, optional))
+
+agreesWithSchema(
+  "EventInsert",
+  EventInsert,
+  fastEventInsert,
+  validEventInsert,
   ["eventType", "sessionId", "projectId", "message", "id", "priority", "timestamp", "data"]
 )
+
+describe("fastEventRow", () => {
+  it("writes the row the Schema encodes for the event a valid input and the defaults describe", () => {
+    const now = DateTime.unsafeMake(Date.UTC(2026, 10, 26, 8, 6, 52, 123))
+    fc.assert(fc.property(validEventInsert, Arb.validId, (input, newId) => {
+      const fields = Either.getOrThrow(Schema.decodeUnknownEither(EventInsert)(input))
+      const id = EventId.make(fields.id ?? newId)
+      const event = new OrchestratorEvent({
+        id,
+        eventType: fields.eventType,
+        priority: fields.priority ?? "info",
+        sessionId: fields.sessionId,
+        projectId: fields.projectId,
+        timestamp: fields.timestamp ?? now,
+        message: fields.message,
+        data: fields.data === undefined ? {} : fields.data
+      })
+      const row = fastEventRow(fields, id, () => now)
+      expect(row).toStrictEqual(Schema.encodeSync(OrchestratorEvent)(event))
+      expect(eventRowValues(row!)).toEqual(eventColumns.split(", ").map((column) => row![column as keyof typeof row]))
+    }), { numRuns: 1000 })
+  })
+
+  it("declines data that is not JSON, for the Schema to refuse", () => {
+    const fields = { eventType: "pr_created", sessionId: "s", projectId: "p", message: "m", data: 1n } as const
+    expect(fastEventRow(fields as never, EventId.make("e"), () => DateTime.unsafeMake(0))).toBeUndefined()
+  })
+})
 
 agreesWithSchema(
   "MetricsDelta",
