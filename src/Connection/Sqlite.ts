@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { DbError } from "../Schemas/Errors.js"
+import * as Spans from "../Spans.js"
 import * as Checkpointer from "./Checkpointer.js"
 import { StatementRunner, type StatementRunnerShape } from "./StatementRunner.js"
 
@@ -269,14 +270,14 @@ const executeSpan = <A>(
   batchSize: number,
   execute: Effect.Effect<A, SqlError>
 ): Effect.Effect<A, SqlError> =>
-  Effect.useSpan("sql.execute", { kind: "client", captureStackTrace: false }, (span) => {
-    for (const [key, value] of spanAttributes) span.attribute(key, value)
-    span.attribute("db.operation.name", operation)
-    span.attribute("db.query.text", sql)
+  Spans.leaf("sql.execute", {}, (annotate) => {
+    for (const [key, value] of spanAttributes) annotate(key, value)
+    annotate("db.operation.name", operation)
+    annotate("db.query.text", sql)
     // OpenTelemetry: a batch is two or more operations.
-    if (batchSize > 1) span.attribute("db.operation.batch.size", batchSize)
+    if (batchSize > 1) annotate("db.operation.batch.size", batchSize)
     return execute
-  })
+  }, "client")
 
 /**
  * The fast statement path. @effect/sql opens a scope, takes the semaphore and compiles per

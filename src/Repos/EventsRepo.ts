@@ -40,7 +40,7 @@ import {
   traced,
   validator
 } from "./RepoSupport.js"
-import { traceSubmit } from "./SubmitSpan.js"
+import * as Spans from "../Spans.js"
 
 /**
  * Which events a list returns, newest first.
@@ -192,7 +192,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     })
 
     const insert = (input: EventInsert): Effect.Effect<OrchestratorEvent, NotFound | AlreadyExists | DbError> =>
-      traceSubmit(
+      Spans.leaf(
         "EventsRepo.insert",
         { "session.id": input.sessionId, "project.id": input.projectId },
         (annotate) =>

@@ -34,7 +34,7 @@ import {
   traced,
   validator
 } from "./RepoSupport.js"
-import { traceSubmit } from "./SubmitSpan.js"
+import * as Spans from "../Spans.js"
 
 /**
  * Which sessions `totals` sums over.
@@ -209,7 +209,7 @@ RETURNING *`)
      * row after the change. Concurrent calls share one transaction.
      */
     const record = (sessionId: string, delta: MetricsDelta): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      traceSubmit("MetricsRepo.record", { "session.id": sessionId }, () =>
+      Spans.leaf("MetricsRepo.record", { "session.id": sessionId }, () =>
         Effect.gen(function*() {
           const id = yield* validateSessionId(sessionId)
           const add = yield* validateDelta(delta)

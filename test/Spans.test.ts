@@ -6,8 +6,8 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import { traceSubmit } from "../../src/Repos/SubmitSpan.js"
-import { recordingTracer } from "../fixtures/recordingTracer.js"
+import * as Spans from "../src/Spans.js"
+import { recordingTracer } from "./fixtures/recordingTracer.js"
 
 /** What a span shows an exporter, with the ids replaced by the names of the spans they point to. */
 const view = (span: Tracer.Span, spans: ReadonlyArray<Tracer.Span>) => {
@@ -25,31 +25,40 @@ const view = (span: Tracer.Span, spans: ReadonlyArray<Tracer.Span>) => {
   }
 }
 
-/** Runs `wrap` around a body once with `Effect.withSpan` and once with `traceSubmit`, and returns both views. */
-const compare = <E>(
-  wrap: (inner: Effect.Effect<number, string>) => Effect.Effect<unknown, E>,
-  body: Effect.Effect<number, string> = Effect.succeed(1)
+type Maker = (body: Effect.Effect<number, string>) => Effect.Effect<number, string>
+
+/** The same span three ways; each body adds the attribute `added` once it has run. */
+const makers: Record<"withSpan" | "traced" | "leaf", Maker> = {
+  withSpan: (body) =>
+    Effect.withSpan(Effect.tap(body, () => Effect.annotateCurrentSpan("added", "later")), "Repo.write", {
+      captureStackTrace: false,
+      attributes: { "session.id": "s1" }
+    }),
+  traced: (body) =>
+    Spans.traced("Repo.write", { "session.id": "s1" })(Effect.tap(body, () => Effect.annotateCurrentSpan("added", "later"))),
+  leaf: (body) =>
+    Spans.leaf("Repo.write", { "session.id": "s1" }, (annotate) =>
+      Effect.tap(body, () => Effect.sync(() => annotate("added", "later"))))
+}
+
+/** Runs `wrap` around each maker's span of `body`, and returns what each recorded. */
+const compare = (
+  wrap: (inner: Effect.Effect<number, string>) => Effect.Effect<unknown, unknown>,
+  body: Effect.Effect<number, string> = Effect.succeed(1),
+  names: ReadonlyArray<keyof typeof makers> = ["withSpan", "traced", "leaf"]
 ) =>
   Effect.gen(function*() {
     const views = []
-    for (const make of ["withSpan", "traceSubmit"] as const) {
+    for (const name of names) {
       const { spans, tracer } = yield* recordingTracer
-      const inner = make === "withSpan"
-        ? Effect.withSpan(
-          Effect.tap(body, () => Effect.annotateCurrentSpan("added", "later")),
-          "Repo.write",
-          { captureStackTrace: false, attributes: { "session.id": "s1" } }
-        )
-        : traceSubmit("Repo.write", { "session.id": "s1" }, (annotate) =>
-          Effect.tap(body, () => Effect.sync(() => annotate("added", "later"))))
-      yield* Effect.exit(wrap(inner).pipe(Effect.withTracer(tracer)))
+      yield* Effect.exit(wrap(makers[name](body)).pipe(Effect.withTracer(tracer)))
       views.push(spans.map((span) => view(span, spans)))
     }
     return views
   })
 
-describe("traceSubmit", () => {
-  it.effect("makes the span Effect.withSpan makes: parent, attributes, annotations, links, exit", () =>
+describe("Spans", () => {
+  it.effect("traced and leaf make the span Effect.withSpan makes: parent, attributes, annotations, links, exit", () =>
     Effect.gen(function*() {
       const cases: ReadonlyArray<(inner: Effect.Effect<number, string>) => Effect.Effect<unknown, unknown>> = [
         (inner) => inner,
@@ -71,9 +80,10 @@ describe("traceSubmit", () => {
       ]
       const views = []
       for (const wrap of cases) {
-        const [expected, actual] = yield* compare(wrap)
-        expect(actual).toEqual(expected)
-        views.push(actual!)
+        const [expected, traced, leaf] = yield* compare(wrap)
+        expect(traced).toEqual(expected)
+        expect(leaf).toEqual(expected)
+        views.push(leaf!)
       }
       // The cases are not vacuous: spans were recorded, except with the tracer off.
       expect(views.map((spans) => spans.map((span) => span.name))).toEqual([
@@ -91,16 +101,38 @@ describe("traceSubmit", () => {
       expect(views[4]![1]!.status).toMatchObject({ timed: false })
       expect(views[6]![0]!.attributes).toEqual({ added: "later" })
       expect(views[7]![1]!.parent).toEqual(Option.some("caller"))
-      const [failedExpected, failedActual] = yield* compare((inner) => inner, Effect.fail("refused"))
-      expect(failedActual).toEqual(failedExpected)
-      expect(failedActual![0]!.status).toMatchObject({ ended: true, exit: "failure" })
+      const [failedExpected, ...failed] = yield* compare((inner) => inner, Effect.fail("refused"))
+      for (const actual of failed) expect(actual).toEqual(failedExpected)
+      expect(failedExpected![0]!.status).toMatchObject({ ended: true, exit: "failure" })
+      // Spans started inside a traced span are its children.
+      const child = Effect.as(Effect.withSpan(Effect.void, "child"), 1)
+      const [withChild, tracedChild] = yield* compare((inner) => Effect.withSpan(inner, "caller"), child, ["withSpan", "traced"])
+      expect(tracedChild).toEqual(withChild)
+      expect(tracedChild!.map((span) => [span.name, span.parent])).toEqual([
+        ["caller", Option.none()],
+        ["Repo.write", Option.some("caller")],
+        ["child", Option.some("Repo.write")]
+      ])
+    }))
+
+  it.effect("ends a span without its operation's value, and with its failure", () =>
+    Effect.gen(function*() {
+      for (const make of [makers.traced, makers.leaf]) {
+        const { spans, tracer } = yield* recordingTracer
+        const rows = Array.from({ length: 50 }, (_, i) => ({ i }))
+        yield* make(Effect.as(Effect.void, rows.length)).pipe(Effect.withTracer(tracer))
+        yield* Effect.exit(make(Effect.fail("refused")).pipe(Effect.withTracer(tracer)))
+        const [succeeded, failed] = spans.map((span) => span.status)
+        expect(succeeded).toMatchObject({ _tag: "Ended", exit: Exit.void })
+        expect(failed?._tag === "Ended" && failed.exit).toEqual(Exit.fail("refused"))
+      }
     }))
 
   it.effect("ends the span when its caller is interrupted while waiting", () =>
     Effect.gen(function*() {
       const { spans, tracer } = yield* recordingTracer
       const waiting = yield* Deferred.make<void>()
-      const fiber = yield* traceSubmit("Repo.write", {}, () =>
+      const fiber = yield* Spans.leaf("Repo.write", {}, () =>
         Effect.zipRight(Deferred.succeed(waiting, undefined), Effect.never)).pipe(
           Effect.withTracer(tracer),
           Effect.fork
