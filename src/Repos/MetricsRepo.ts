@@ -7,6 +7,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { StatementRunner } from "../Connection/StatementRunner.js"
@@ -16,6 +17,7 @@ import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import {
   fastMetricsDelta,
   MetricsDelta,
+  metricsDeltaRow,
   MetricsInsert,
   type MetricsTotals,
   SessionMetrics,
@@ -157,8 +159,9 @@ RETURNING *`).pipe(Effect.mapError(upsertFailure(fields.sessionId)))
       }).pipe(traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
 
     // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
+    // The rows come back as values in the order of `sessionMetricsColumns`.
     const addToCounters = (rows: ReadonlyArray<MetricsRow>) =>
-      run(sql`INSERT INTO session_metrics ${sql.insert(rows)}
+      values(sql`INSERT INTO session_metrics ${sql.insert(rows)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = session_metrics.total_tokens_in + excluded.total_tokens_in,
   total_tokens_out = session_metrics.total_tokens_out + excluded.total_tokens_out,
@@ -167,21 +170,21 @@ ON CONFLICT(session_id) DO UPDATE SET
   ci_failures = session_metrics.ci_failures + excluded.ci_failures,
   review_rounds = session_metrics.review_rounds + excluded.review_rounds,
   updated_at = excluded.updated_at
-RETURNING *`)
-
-    interface Addition {
-      readonly sessionId: SessionId
-      readonly row: MetricsRow
-    }
+RETURNING ${columns}`)
 
     const submitCounters = yield* GroupCommit.make({
-      write: ({ row, sessionId }: Addition): Effect.Effect<unknown, NotFound | DbError> =>
-        addToCounters([row]).pipe(Effect.mapError(upsertFailure(sessionId)), Effect.map((rows) => rows[0])),
+      write: (row: MetricsRow): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+        addToCounters([row]).pipe(
+          Effect.mapError(upsertFailure(row.session_id)),
+          Effect.flatMap((rows) => decode.oneValues(rows[0]!))
+        ),
       // One statement for the batch: deltas to one session are summed first (an upsert may
-      // not touch a row twice), and each caller gets its session's row after the batch.
-      writeBatch: (additions: ReadonlyArray<Addition>): Effect.Effect<ReadonlyArray<unknown>, DbError> => {
+      // not touch a row twice), and each caller gets its session's row after the batch, decoded
+      // once for all its callers. A row that does not decode fails the batch, whose writes are
+      // then made one by one, so that only that session's callers fail.
+      writeBatch: (additions: ReadonlyArray<MetricsRow>): Effect.Effect<ReadonlyArray<SessionMetrics>, DbError> => {
         const sums = new Map<string, MetricsRow>()
-        for (const { row } of additions) {
+        for (const row of additions) {
           const sum = sums.get(row.session_id)
           sums.set(row.session_id, sum === undefined ? row : {
             ...sum,
@@ -196,9 +199,10 @@ RETURNING *`)
         }
         return addToCounters(Array.from(sums.values())).pipe(
           Effect.mapError(queryFailure),
-          Effect.map((rows) => {
-            const bySession = new Map(rows.map((row) => [(row as MetricsRow).session_id, row]))
-            return additions.map(({ row }) => bySession.get(row.session_id))
+          Effect.flatMap((rows) => decode.allValues(rows)),
+          Effect.map((decoded) => {
+            const bySession = new Map(decoded.map((metrics) => [metrics.sessionId as string, metrics]))
+            return additions.map((row) => bySession.get(row.session_id)!)
           })
         )
       }
@@ -210,19 +214,16 @@ RETURNING *`)
      */
     const record = (sessionId: string, delta: MetricsDelta): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       Spans.leaf("MetricsRepo.record", { "session.id": sessionId }, () =>
-        Effect.gen(function*() {
-          const id = yield* validateSessionId(sessionId)
-          const add = yield* validateDelta(delta)
-          const row = yield* newRow({
-            sessionId: id,
-            totalTokensIn: add.tokensIn,
-            totalTokensOut: add.tokensOut,
-            estimatedCostUsd: add.costUsd,
-            ciRuns: add.ciRuns,
-            ciFailures: add.ciFailures,
-            reviewRounds: add.reviewRounds
-          })
-          return yield* Effect.flatMap(submitCounters({ sessionId: id, row }), decode.one)
+        Effect.clockWith((clock) => {
+          const valid = Either.flatMap(
+            validateSessionId(sessionId),
+            (id) =>
+              Either.map(
+                validateDelta(delta),
+                (add) => metricsDeltaRow(id, add, DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()))
+              )
+          )
+          return Either.isLeft(valid) ? Either.left(valid.left) : submitCounters(valid.right)
         }))
 
     /** Sets a time column unless it is set already (the first value wins), creating the row when absent. */

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import type * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
 import { Amount, column, Count, nullable } from "./Column.js"
 import { SessionId } from "./Ids.js"
@@ -99,6 +100,30 @@ export interface MetricsTotals {
  */
 export const sessionMetricsColumns = `session_id, total_tokens_in, total_tokens_out, estimated_cost_usd,
   ci_runs, ci_failures, review_rounds, time_to_first_pr_secs, time_to_merge_secs, updated_at` as const
+
+/**
+ * The row a validated delta adds to a session's counters: what the Schema encodes for the
+ * metrics holding just that delta (counters not given 0, times unset) stamped `now`, written
+ * without building them (FastInputs.test.ts holds it to that).
+ *
+ * @since 0.1.0
+ */
+export const metricsDeltaRow = (
+  sessionId: SessionId,
+  delta: typeof MetricsDelta.Type,
+  now: DateTime.Utc
+): typeof SessionMetrics.Encoded => ({
+  session_id: sessionId,
+  total_tokens_in: delta.tokensIn ?? 0,
+  total_tokens_out: delta.tokensOut ?? 0,
+  estimated_cost_usd: delta.costUsd ?? 0,
+  ci_runs: delta.ciRuns ?? 0,
+  ci_failures: delta.ciFailures ?? 0,
+  review_rounds: delta.reviewRounds ?? 0,
+  time_to_first_pr_secs: null,
+  time_to_merge_secs: null,
+  updated_at: RowCodec.writeTimestamp(now)
+})
 
 /**
  * `SessionMetrics` ⇄ its `session_metrics` row, with fast paths for valid rows (see RowCodec).

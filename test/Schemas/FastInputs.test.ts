@@ -1,12 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import fc from "fast-check"
 import { EventId, EventInsert, EventPriority, EventType, MetricsDelta, SessionId } from "../../src/index.js"
 import { eventColumns, eventRowValues, fastEventInsert, fastEventRow, OrchestratorEvent } from "../../src/Schemas/Event.js"
 import { fastId } from "../../src/Schemas/RowCodec.js"
-import { fastMetricsDelta } from "../../src/Schemas/SessionMetrics.js"
+import { fastMetricsDelta, metricsDeltaRow, SessionMetrics } from "../../src/Schemas/SessionMetrics.js"
 import * as Arb from "../fixtures/arbitraries.js"
 
 /**
@@ -107,20 +108,45 @@ describe("fastEventRow", () => {
   })
 })
 
-agreesWithSchema(
-  "MetricsDelta",
-  MetricsDelta,
-  fastMetricsDelta,
-  fc.record({
+const validMetricsDelta = fc.record({
     tokensIn: maybe(fc.nat()),
     tokensOut: maybe(fc.nat()),
     costUsd: maybe(fc.double({ min: 0, max: 1e6, noNaN: true })),
     ciRuns: maybe(fc.nat()),
     ciFailures: maybe(fc.nat()),
     reviewRounds: maybe(fc.nat())
-  }).map((optional) => withOptional({}, optional)),
+  }).map((optional) => withOptional({}, optional))
+
+agreesWithSchema(
+  "MetricsDelta",
+  MetricsDelta,
+  fastMetricsDelta,
+  validMetricsDelta,
   ["tokensIn", "tokensOut", "costUsd", "ciRuns", "ciFailures", "reviewRounds"]
 )
+
+describe("metricsDeltaRow", () => {
+  it("writes the row the Schema encodes for the metrics holding just a valid delta", () => {
+    const now = DateTime.unsafeMake(Date.UTC(2026, 10, 26, 8, 6, 52, 123))
+    fc.assert(fc.property(validMetricsDelta, Arb.validId, (input, sessionId) => {
+      const delta = Either.getOrThrow(Schema.decodeUnknownEither(MetricsDelta)(input))
+      const id = SessionId.make(sessionId)
+      const metrics = new SessionMetrics({
+        sessionId: id,
+        totalTokensIn: delta.tokensIn ?? 0,
+        totalTokensOut: delta.tokensOut ?? 0,
+        estimatedCostUsd: delta.costUsd ?? 0,
+        ciRuns: delta.ciRuns ?? 0,
+        ciFailures: delta.ciFailures ?? 0,
+        reviewRounds: delta.reviewRounds ?? 0,
+        timeToFirstPrSecs: Option.none(),
+        timeToMergeSecs: Option.none(),
+        updatedAt: now
+      })
+      expect(metricsDeltaRow(id, delta, now)).toStrictEqual(Schema.encodeSync(SessionMetrics)(metrics))
+    }), { numRuns: 1000 })
+  })
+})
 
 describe("ids", () => {
   it("the fast path accepts exactly what the id schemas accept", () => {
