@@ -1,4 +1,5 @@
 import { expect, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
@@ -101,5 +102,33 @@ describeBackends("group commit", (backend: Backend) => {
         expect([a.totalTokensIn, a.ciRuns, a.estimatedCostUsd]).toEqual([sum(0), 100, 25])
         expect([b.totalTokensIn, b.ciRuns, b.estimatedCostUsd]).toEqual([sum(1), 100, 25])
       }))
+
+    // SQLite only: PostgreSQL's typed columns cannot hold the broken value.
+    if (backend.name === "sqlite") {
+      it.effect("a session row that does not decode fails only that session's record callers", () =>
+        Effect.gen(function*() {
+          const sessions = yield* SessionsRepo
+          const metrics = yield* MetricsRepo
+          const sql = yield* SqlClient.SqlClient
+          for (const id of ["gc-good", "gc-bad"]) yield* sessions.insert({ id, projectId: "p", configHash: "h" })
+          yield* metrics.record("gc-bad", { tokensIn: 1 })
+          // Another program broke a column record does not write.
+          yield* sql`UPDATE session_metrics SET time_to_first_pr_secs = 'bogus' WHERE session_id = 'gc-bad'`
+          const targets = Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? "gc-bad" : "gc-good"))
+          const results = yield* Effect.forEach(
+            targets,
+            (id) => Effect.either(metrics.record(id, { tokensIn: 10 })),
+            { concurrency: "unbounded" }
+          )
+          results.forEach((result, i) => {
+            if (targets[i] === "gc-bad") {
+              expect(result).toMatchObject({ _tag: "Left", left: { _tag: "DbError", reason: "Decode" } })
+            } else {
+              expect(result._tag).toBe("Right")
+            }
+          })
+          expect((yield* metrics.get("gc-good")).totalTokensIn).toBe(300)
+        }))
+    }
   })
 })
