@@ -74,20 +74,24 @@ export const make = (filename: string, db: Sqlite.Database, intervalMs = 50): Ch
   let failed = false
   const sleeping = new Int32Array(new SharedArrayBuffer(4))
 
+  // Called from the statement path: it must not throw.
   const start = () => {
+    let started: Worker | undefined
     try {
       const driver = createRequire(import.meta.url).resolve("better-sqlite3")
-      const started = new Worker(workerSource, {
+      started = new Worker(workerSource, {
         eval: true,
         workerData: { driver, filename, intervalMs, flag: sleeping.buffer }
       })
       // Never what keeps the process alive.
       started.unref()
-      exited = new Promise((resolve) => started.once("exit", () => resolve()))
-      started.on("error", stopped)
-      worker = started
+      const running = started
+      exited = new Promise((resolve) => running.once("exit", () => resolve()))
+      running.on("error", stopped)
       db.pragma(`wal_autocheckpoint = ${backstopPages}`)
+      worker = running
     } catch {
+      void started?.terminate()
       stopped()
     }
   }
@@ -96,7 +100,11 @@ export const make = (filename: string, db: Sqlite.Database, intervalMs = 50): Ch
   const stopped = () => {
     failed = true
     worker = undefined
-    if (db.open) db.pragma(`wal_autocheckpoint = ${defaultPages}`)
+    try {
+      if (db.open) db.pragma(`wal_autocheckpoint = ${defaultPages}`)
+    } catch {
+      // The connection is closing: nothing is left to checkpoint for.
+    }
   }
 
   return {

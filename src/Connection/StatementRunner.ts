@@ -18,9 +18,10 @@ export interface StatementRunnerShape {
     statement: Statement.Statement<any>
   ) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
   /**
-   * Executes writes in order, stopping at the first that fails. On SQLite a loop of one
-   * prepared statement beats one multi-row statement (measured: about 30 against 45 µs a
-   * row for events), and the loop runs as one `sql.execute` span.
+   * Executes writes in order, stopping at the first that fails. On SQLite one prepared
+   * statement bound to each row beat one multi-row statement for a group-commit batch (64
+   * events of 64 sessions: 27 against 40 µs an event), and the loop runs as one
+   * `sql.execute` span.
    */
   readonly runBatch: (statements: ReadonlyArray<Statement.Statement<any>>) => Effect.Effect<void, SqlError>
 }
