@@ -27,6 +27,7 @@ import {
 } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
+import * as Spans from "../Spans.js"
 import * as GroupCommit from "./GroupCommit.js"
 import {
   childInsertFailure,
@@ -40,7 +41,6 @@ import {
   traced,
   validator
 } from "./RepoSupport.js"
-import * as Spans from "../Spans.js"
 
 /**
  * Which events a list returns, newest first.
@@ -158,7 +158,8 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       Effect.clockWith((clock) => prepareAt(input, () => DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())))
 
     type Prepared = Effect.Effect.Success<ReturnType<typeof prepare>>
-    /** Writes rows in order as multi-row statements: a round trip each on PostgreSQL. */
+
+    /** Writes rows in order, in statements of up to 500 rows (on PostgreSQL, a round trip each). */
     const writeChunks = (rows: ReadonlyArray<EventRow>) =>
       Effect.forEach(
         chunksOf(rows, rowsPerStatement),
@@ -184,7 +185,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           Effect.mapError(childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })),
           Effect.as(event)
         ),
-        writeBatch: (items: ReadonlyArray<Prepared>) =>
+      writeBatch: (items: ReadonlyArray<Prepared>) =>
         writeBatchRows(items.map(({ row }) => row)).pipe(
           Effect.mapError(queryFailure),
           Effect.as(items.map(({ event }) => event))

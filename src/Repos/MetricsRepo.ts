@@ -25,6 +25,7 @@ import {
   sessionMetricsColumns
 } from "../Schemas/SessionMetrics.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
+import * as Spans from "../Spans.js"
 import * as GroupCommit from "./GroupCommit.js"
 import {
   childInsertFailure,
@@ -36,7 +37,6 @@ import {
   traced,
   validator
 } from "./RepoSupport.js"
-import * as Spans from "../Spans.js"
 
 /**
  * Which sessions `totals` sums over.
