@@ -5,8 +5,8 @@
  *
  * - A span ends with its operation's exit without the success value (`Exit.void`). A span can
  *   outlive its operation (a tracer may keep it; V8 may allocate it among long-lived objects),
- *   and through the value it kept every row the operation read alive: on `listBySession` that
- *   doubled the garbage collector's work. Failures are kept whole.
+ *   and through the value it kept every row the operation read alive: on `listBySession` each
+ *   young-generation collection took five times as long. Failures are kept whole.
  * - `leaf` does not make its span the current one, for operations whose own fiber starts no
  *   other span (a write handed to group commit, a statement): making it current costs more
  *   than such an operation.
