@@ -38,7 +38,6 @@ import {
   queryFailure,
   lookup,
   rowDecoder,
-  traced,
   validator
 } from "./RepoSupport.js"
 
@@ -251,7 +250,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           Effect.catchTag("SqlError", (error) => batchFailure(rows, error))
         )
         return rows.length
-      }).pipe(traced("EventsRepo.insertMany", { "events.count": inputs.length }))
+      }).pipe(Spans.traced("EventsRepo.insertMany", { "events.count": inputs.length }))
 
     const byKey = lookup({
       validate: validateId,
@@ -261,10 +260,10 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     })
 
     const find = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
-      byKey.find(id).pipe(traced("EventsRepo.find", { "event.id": id }))
+      byKey.find(id).pipe(Spans.traced("EventsRepo.find", { "event.id": id }))
 
     const get = (id: string): Effect.Effect<OrchestratorEvent, NotFound | DbError> =>
-      byKey.get(id).pipe(traced("EventsRepo.get", { "event.id": id }))
+      byKey.get(id).pipe(Spans.traced("EventsRepo.get", { "event.id": id }))
 
     const select = (
       conditions: ReadonlyArray<Statement.Fragment>,
@@ -305,7 +304,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateSessionId(sessionId).pipe(
         Effect.flatMap((id) => list([sql`session_id = ${id}`], options)),
-        traced("EventsRepo.listBySession", { "session.id": sessionId })
+        Spans.traced("EventsRepo.listBySession", { "session.id": sessionId })
       )
 
     const listByProject = (
@@ -314,7 +313,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateProjectId(projectId).pipe(
         Effect.flatMap((id) => list([sql`project_id = ${id}`], options)),
-        traced("EventsRepo.listByProject", { "project.id": projectId })
+        Spans.traced("EventsRepo.listByProject", { "project.id": projectId })
       )
 
     const listByType = (
@@ -323,13 +322,13 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateType(eventType).pipe(
         Effect.flatMap((type) => list([sql`event_type = ${type}`], options)),
-        traced("EventsRepo.listByType", { "event.type": eventType })
+        Spans.traced("EventsRepo.listByType", { "event.type": eventType })
       )
 
     const listRecent = (limit: number): Effect.Effect<ReadonlyArray<OrchestratorEvent>, DbError> =>
       validateLimit(limit).pipe(
         Effect.flatMap((limit) => select([], limit)),
-        traced("EventsRepo.listRecent", { "events.limit": limit })
+        Spans.traced("EventsRepo.listRecent", { "events.limit": limit })
       )
 
     const deleteOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
@@ -341,7 +340,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           )
         ),
         Effect.map((rows) => rows.length),
-        traced("EventsRepo.deleteOlderThan")
+        Spans.traced("EventsRepo.deleteOlderThan")
       )
 
     const streamBySession = (

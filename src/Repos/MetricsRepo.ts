@@ -34,7 +34,6 @@ import {
   queryFailure,
   lookup,
   rowDecoder,
-  traced,
   validator
 } from "./RepoSupport.js"
 
@@ -109,7 +108,7 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
           )
         )
         return metrics
-      }).pipe(traced("MetricsRepo.insert", { "session.id": input.sessionId }))
+      }).pipe(Spans.traced("MetricsRepo.insert", { "session.id": input.sessionId }))
 
     const byKey = lookup({
       validate: validateSessionId,
@@ -119,10 +118,10 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
     })
 
     const find = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
-      byKey.find(sessionId).pipe(traced("MetricsRepo.find", { "session.id": sessionId }))
+      byKey.find(sessionId).pipe(Spans.traced("MetricsRepo.find", { "session.id": sessionId }))
 
     const get = (sessionId: string): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      byKey.get(sessionId).pipe(traced("MetricsRepo.get", { "session.id": sessionId }))
+      byKey.get(sessionId).pipe(Spans.traced("MetricsRepo.get", { "session.id": sessionId }))
 
     /** Writes every counter and both times of `metrics`, stamping updatedAt. */
     const update = (metrics: SessionMetrics): Effect.Effect<SessionMetrics, NotFound | DbError> =>
@@ -136,7 +135,7 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
         )
         if (rows.length === 0) return yield* notFound(metrics.sessionId)
         return yield* decode.one(rows[0])
-      }).pipe(traced("MetricsRepo.update", { "session.id": metrics.sessionId }))
+      }).pipe(Spans.traced("MetricsRepo.update", { "session.id": metrics.sessionId }))
 
     /** Inserts the row, or overwrites only the fields given (COALESCE keeps the stored value of the others). */
     const upsert = (input: MetricsInsert): Effect.Effect<SessionMetrics, NotFound | DbError> =>
@@ -156,7 +155,7 @@ ON CONFLICT(session_id) DO UPDATE SET
   updated_at = excluded.updated_at
 RETURNING *`).pipe(Effect.mapError(upsertFailure(fields.sessionId)))
         return yield* decode.one(rows[0])
-      }).pipe(traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
+      }).pipe(Spans.traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
 
     // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
     // The rows come back as values in the order of `sessionMetricsColumns`.
@@ -242,12 +241,12 @@ RETURNING *`).pipe(Effect.mapError(upsertFailure(id)))
 
     const setTimeToFirstPr = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       setOnce("timeToFirstPrSecs", sessionId, seconds).pipe(
-        traced("MetricsRepo.setTimeToFirstPr", { "session.id": sessionId })
+        Spans.traced("MetricsRepo.setTimeToFirstPr", { "session.id": sessionId })
       )
 
     const setTimeToMerge = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       setOnce("timeToMergeSecs", sessionId, seconds).pipe(
-        traced("MetricsRepo.setTimeToMerge", { "session.id": sessionId })
+        Spans.traced("MetricsRepo.setTimeToMerge", { "session.id": sessionId })
       )
 
     /**
@@ -273,7 +272,7 @@ ${where}`),
           )
         }),
         Effect.flatMap((rows) => decodeTotals.one(rows[0])),
-        traced("MetricsRepo.totals", { "project.id": filter.projectId })
+        Spans.traced("MetricsRepo.totals", { "project.id": filter.projectId })
       )
 
     return {

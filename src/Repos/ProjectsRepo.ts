@@ -12,7 +12,8 @@ import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId } from "../Schemas/Ids.js"
 import { Project, ProjectCodec, projectColumns, ProjectInsert } from "../Schemas/Project.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
-import { encoder, insertFailure, lookup, queryFailure, rowDecoder, traced, validator } from "./RepoSupport.js"
+import { traced } from "../Spans.js"
+import { encoder, insertFailure, lookup, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
 
 /** @since 0.1.0 */
 export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/ProjectsRepo", {

@@ -13,7 +13,6 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { queryError } from "../Database.js"
-import * as Spans from "../Spans.js"
 import { columnName } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
@@ -184,12 +183,6 @@ export const insertionOrderColumn = (sql: SqlClient.SqlClient): Statement.Fragme
     orElse: () => sql.literal("id")
   })
 
-/**
- * The span of a repository operation, `<Repo>.<operation>` with the ids it touches (see Spans).
- *
- * @since 0.1.0
- */
-export const traced = (name: string, attributes: Record<string, unknown> = {}) => Spans.traced(name, attributes)
 
 /**
  * `find` (an `Option`) and `get` (`NotFound` when absent) over one query that selects a row

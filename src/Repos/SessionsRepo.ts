@@ -23,9 +23,9 @@ import {
   queryFailure,
   lookup,
   rowDecoder,
-  traced,
   validator
 } from "./RepoSupport.js"
+import { traced } from "../Spans.js"
 
 /**
  * Which sessions `list` returns.
