@@ -13,6 +13,7 @@ import V3 from "./0003_projects.js"
 import V4 from "./0004_session_metrics.js"
 import V5 from "./0005_indices.js"
 import V6 from "./0006_event_time_indices.js"
+import V7 from "./0007_instant_indices.js"
 
 /**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
@@ -25,7 +26,8 @@ export const migrations = {
   "3_projects": V3,
   "4_session_metrics": V4,
   "5_indices": V5,
-  "6_event_time_indices": V6
+  "6_event_time_indices": V6,
+  "7_instant_indices": V7
 } as const
 
 /**

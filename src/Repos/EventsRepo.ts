@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { StatementRunner } from "../Connection/StatementRunner.js"
+import * as TimeOrder from "../Connection/TimeOrder.js"
 import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import {
@@ -26,13 +27,13 @@ import {
   OrchestratorEvent
 } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
+import { StorableUtc } from "../Schemas/Timestamp.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as Spans from "../Spans.js"
 import * as GroupCommit from "./GroupCommit.js"
 import {
   childInsertFailure,
   encoder,
-  insertionOrderColumn,
   isDuplicateKey,
   isMissingParent,
   queryFailure,
@@ -42,11 +43,13 @@ import {
 } from "./RepoSupport.js"
 
 /**
- * Which events a list returns, newest first.
+ * Which events a list returns, newest first: by the instant of their timestamp, whatever its
+ * spelling, then in reverse insertion order.
  *
  * - `limit`: at most this many (a positive integer); without it, every matching event.
  * - `before`: an event id; only events strictly older than it in the list order
- *   (timestamp, then insertion order), so passing the last event of a page gives the next page.
+ *   (instant, then insertion order), so passing the last event of a page gives the next page.
+ * - `eventType`: only events of this type.
  * - `minPriority`: only events at or above this priority.
  * - `since`: only events stamped at or after this instant (inclusive).
  * - `until`: only events stamped before this instant (exclusive).
@@ -56,6 +59,7 @@ import {
 export interface EventListOptions {
   readonly limit?: number | undefined
   readonly before?: string | undefined
+  readonly eventType?: EventType | undefined
   readonly minPriority?: EventPriority | undefined
   readonly since?: DateTime.Utc | undefined
   readonly until?: DateTime.Utc | undefined
@@ -75,9 +79,10 @@ const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "must be a 
 const EventListOptionsInput = Schema.Struct({
   limit: Schema.optional(PositiveInt),
   before: Schema.optional(EventId),
+  eventType: Schema.optional(EventType),
   minPriority: Schema.optional(EventPriority),
-  since: Schema.optional(Schema.DateTimeUtcFromSelf),
-  until: Schema.optional(Schema.DateTimeUtcFromSelf)
+  since: Schema.optional(StorableUtc),
+  until: Schema.optional(StorableUtc)
 })
 const EventStreamOptionsInput = Schema.Struct({ pageSize: Schema.optional(PositiveInt) })
 
@@ -119,11 +124,12 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateOptions = validator(EventListOptionsInput, "event list options")
     const validateStreamOptions = validator(EventStreamOptionsInput, "event stream options")
     const validateLimit = validator(PositiveInt, "limit")
-    const validateCutoff = validator(Schema.DateTimeUtcFromSelf, "cutoff")
+    const validateCutoff = validator(StorableUtc, "cutoff")
     const notFound = (id: string) => new NotFound({ entity: "Event", id })
-    const insertionOrder = insertionOrderColumn(sql)
+    const { at, insertionOrder, instant: instantOf } = TimeOrder.make(sql)
+    const instant = instantOf("timestamp")
     const columns = sql.literal(eventColumns)
-    const newestFirst = sql`ORDER BY timestamp DESC, ${insertionOrder} DESC`
+    const newestFirst = sql`ORDER BY ${instant} DESC, ${insertionOrder} DESC`
 
     /** The event a validated input describes, with its defaults filled in, and its row. */
     const build = (fields: typeof EventInsert.Type, now: () => DateTime.Utc) => {
@@ -265,36 +271,59 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const get = (id: string): Effect.Effect<OrchestratorEvent, NotFound | DbError> =>
       byKey.get(id).pipe(Spans.traced("EventsRepo.get", { "event.id": id }))
 
+    /**
+     * The newest events matching `conditions`, in index order. With `priorities` and no other
+     * filter, one arm a priority merged by instant (SQLite's MERGE (UNION ALL), PostgreSQL's
+     * Merge Append): a `priority IN (…)` over one index would sort every urgent event ever.
+     */
     const select = (
       conditions: ReadonlyArray<Statement.Fragment>,
+      priorities: ReadonlyArray<EventPriority> | undefined,
       limit: number | undefined
     ): Effect.Effect<Array<OrchestratorEvent>, DbError> => {
-      const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
       const bounded = limit === undefined ? sql`` : sql`LIMIT ${limit}`
-      return values(sql`SELECT ${columns} FROM events ${where} ${newestFirst} ${bounded}`).pipe(
-        Effect.mapError(queryFailure),
-        Effect.flatMap(decode.allValues)
-      )
+      const where = (all: ReadonlyArray<Statement.Fragment>) => all.length === 0 ? sql`` : sql`WHERE ${sql.and(all)}`
+      const query = priorities === undefined
+        ? sql`SELECT ${columns} FROM events ${where(conditions)} ${newestFirst} ${bounded}`
+        : conditions.length === 0 || priorities.length === 1
+        ? sql`${
+          sql.join(" UNION ALL ", false)(
+            priorities.map((priority) =>
+              sql`SELECT ${columns}, ${instant} AS instant_key, ${insertionOrder} AS insertion_key FROM events ${
+                where([sql`priority = ${priority}`, ...conditions])
+              }`
+            )
+          )
+        } ORDER BY instant_key DESC, insertion_key DESC ${bounded}`
+        : sql`SELECT ${columns} FROM events ${
+          where([...conditions, sql`priority IN ${sql.in(priorities)}`])
+        } ${newestFirst} ${bounded}`
+      return values(query).pipe(Effect.mapError(queryFailure), Effect.flatMap(decode.allValues))
     }
 
-    /** The events matching `filter` and `options`, newest first. */
+    /** Rows strictly older than event `before` in list order; nothing when it does not exist. */
+    const olderThan = (before: EventId): Statement.Fragment =>
+      // The first bound gives the index a range to seek; the row comparison breaks the tie.
+      sql`${instant} <= (SELECT ${instant} FROM events WHERE id = ${before}) AND (${instant}, ${insertionOrder}) < (SELECT ${instant}, ${insertionOrder} FROM events WHERE id = ${before})`
+
+    /** The events matching `filter` and `options`, newest first; `strictCursor`: an unknown `before` is `NotFound`. */
     const list = (
       filter: ReadonlyArray<Statement.Fragment>,
-      options: EventListOptions
+      options: EventListOptions,
+      strictCursor = true
     ): Effect.Effect<Array<OrchestratorEvent>, NotFound | DbError> =>
       Effect.gen(function*() {
-        const { before, limit, minPriority, since, until } = yield* validateOptions(options)
+        const { before, eventType, limit, minPriority, since, until } = yield* validateOptions(options)
+        const priorities = minPriority === undefined ? undefined : EventPriorities.atLeast(minPriority)
         const events = yield* select([
           ...filter,
-          ...(minPriority === undefined ? [] : [sql`priority IN ${sql.in(EventPriorities.atLeast(minPriority))}`]),
-          ...(since === undefined ? [] : [sql`timestamp >= ${DateTime.formatIso(since)}`]),
-          ...(until === undefined ? [] : [sql`timestamp < ${DateTime.formatIso(until)}`]),
-          ...(before === undefined ? [] : [
-            sql`(timestamp, ${insertionOrder}) < (SELECT timestamp, ${insertionOrder} FROM events WHERE id = ${before})`
-          ])
-        ], limit)
+          ...(eventType === undefined ? [] : [sql`event_type = ${eventType}`]),
+          ...(since === undefined ? [] : [sql`${instant} >= ${at(since)}`]),
+          ...(until === undefined ? [] : [sql`${instant} < ${at(until)}`]),
+          ...(before === undefined ? [] : [olderThan(before)])
+        ], priorities !== undefined && priorities.length < EventPriority.literals.length ? priorities : undefined, limit)
         // An unknown cursor matches nothing: tell it apart from the end of the list.
-        if (events.length === 0 && before !== undefined) yield* get(before)
+        if (strictCursor && events.length === 0 && before !== undefined) yield* get(before)
         return events
       })
 
@@ -306,6 +335,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         Effect.flatMap((id) => list([sql`session_id = ${id}`], options)),
         Spans.traced("EventsRepo.listBySession", { "session.id": sessionId })
       )
+
+    const listSessionPage = (sessionId: string, pageSize: number, before: string | undefined) =>
+      Effect.flatMap(validateSessionId(sessionId), (id) => list([sql`session_id = ${id}`], { limit: pageSize, before }, false))
 
     const listByProject = (
       projectId: string,
@@ -325,9 +357,12 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         Spans.traced("EventsRepo.listByType", { "event.type": eventType })
       )
 
-    const listRecent = (limit: number): Effect.Effect<ReadonlyArray<OrchestratorEvent>, DbError> =>
+    const listRecent = (
+      limit: number,
+      options: Omit<EventListOptions, "limit"> = {}
+    ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateLimit(limit).pipe(
-        Effect.flatMap((limit) => select([], limit)),
+        Effect.flatMap((limit) => list([], { ...options, limit })),
         Spans.traced("EventsRepo.listRecent", { "events.limit": limit })
       )
 
@@ -335,7 +370,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       validateCutoff(cutoff).pipe(
         Effect.flatMap((cutoff) =>
           Effect.mapError(
-            run(sql`DELETE FROM events WHERE timestamp < ${DateTime.formatIso(cutoff)} RETURNING id`),
+            run(sql`DELETE FROM events WHERE ${instant} < ${at(cutoff)} RETURNING id`),
             queryFailure
           )
         ),
@@ -349,7 +384,8 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Stream.Stream<OrchestratorEvent, NotFound | DbError> =>
       Stream.unwrap(Effect.map(validateStreamOptions(options), ({ pageSize = defaultPageSize }) =>
         Stream.paginateChunkEffect(undefined as string | undefined, (before) =>
-          Effect.map(listBySession(sessionId, { limit: pageSize, before }), (page) =>
+          // Retention may delete the cursor's event: everything older went with it, so the stream ends.
+          Effect.map(listSessionPage(sessionId, pageSize, before), (page) =>
             [
               Chunk.unsafeFromArray(page),
               page.length < pageSize ? Option.none() : Option.some(page[page.length - 1]!.id)

@@ -10,7 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { StatementRunner } from "../Connection/StatementRunner.js"
-import { ActivityState, SessionStatus } from "../Schemas/Enums.js"
+import * as TimeOrder from "../Connection/TimeOrder.js"
+import { ActivityState, SessionStatus, SessionStatuses } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import { JsonObject } from "../Schemas/Json.js"
@@ -19,7 +20,6 @@ import * as RowCodec from "../Schemas/RowCodec.js"
 import {
   encoder,
   insertFailure,
-  insertionOrderColumn,
   queryFailure,
   lookup,
   rowDecoder,
@@ -28,19 +28,46 @@ import {
 import { traced } from "../Spans.js"
 
 /**
- * Which sessions `list` returns.
+ * Which sessions `list` returns, newest first (by the instant of `created_at`, then in reverse
+ * insertion order). Conditions combine with AND.
+ *
+ * - `projectId`: only this project's sessions.
+ * - `status`: only sessions in this status; `statuses`: in any of these.
+ * - `terminal`: `false` for the sessions still live (not merged, done, exited or killed),
+ *   `true` for the others.
+ * - `archived`: `false` leaves archived sessions out, `true` keeps only them.
  *
  * @since 0.1.0
  */
 export interface SessionFilter {
   readonly projectId?: string | undefined
   readonly status?: SessionStatus | undefined
+  readonly statuses?: ReadonlyArray<SessionStatus> | undefined
+  readonly terminal?: boolean | undefined
+  readonly archived?: boolean | undefined
 }
 
 const SessionFilterInput = Schema.Struct({
   projectId: Schema.optional(ProjectId),
-  status: Schema.optional(SessionStatus)
+  status: Schema.optional(SessionStatus),
+  statuses: Schema.optional(Schema.Array(SessionStatus)),
+  terminal: Schema.optional(Schema.Boolean),
+  archived: Schema.optional(Schema.Boolean)
 })
+
+/** The statuses a filter admits, or `undefined` for all of them. */
+const admittedStatuses = (filter: typeof SessionFilterInput.Type): ReadonlyArray<SessionStatus> | undefined => {
+  let admitted: ReadonlyArray<SessionStatus> | undefined
+  const narrow = (statuses: ReadonlyArray<SessionStatus>) => {
+    admitted = admitted === undefined ? statuses : admitted.filter((status) => statuses.includes(status))
+  }
+  if (filter.status !== undefined) narrow([filter.status])
+  if (filter.statuses !== undefined) narrow(filter.statuses)
+  if (filter.terminal !== undefined) {
+    narrow(SessionStatus.literals.filter((status) => SessionStatuses.isTerminal(status) === filter.terminal))
+  }
+  return admitted
+}
 const PrInput = Schema.Struct({ url: Schema.String, number: PrNumber })
 
 const StatusCountRow = Schema.Struct({
@@ -72,7 +99,8 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
     const validatePr = validator(PrInput, "pull request")
     const validateMetadata = validator(JsonObject, "metadata")
     const notFound = (id: string) => new NotFound({ entity: "Session", id })
-    const newestFirst = sql`ORDER BY created_at DESC, ${insertionOrderColumn(sql)} DESC`
+    const { insertionOrder, instant } = TimeOrder.make(sql)
+    const newestFirst = sql`ORDER BY ${instant("created_at")} DESC, ${insertionOrder} DESC`
 
     const insert = (input: SessionInsert): Effect.Effect<Session, AlreadyExists | DbError> =>
       Effect.gen(function*() {
@@ -122,10 +150,17 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
 
     const list = (filter: SessionFilter = {}): Effect.Effect<ReadonlyArray<Session>, DbError> =>
       validateFilter(filter).pipe(
-        Effect.flatMap(({ projectId, status }) => {
+        Effect.flatMap((valid) => {
+          const statuses = admittedStatuses(valid)
+          if (statuses !== undefined && statuses.length === 0) return Effect.succeed([])
           const conditions = [
-            ...(projectId === undefined ? [] : [sql`project_id = ${projectId}`]),
-            ...(status === undefined ? [] : [sql`status = ${status}`])
+            ...(valid.projectId === undefined ? [] : [sql`project_id = ${valid.projectId}`]),
+            ...(statuses === undefined ? [] : [
+              statuses.length === 1 ? sql`status = ${statuses[0]!}` : sql`status IN ${sql.in(statuses)}`
+            ]),
+            ...(valid.archived === undefined ? [] : [
+              valid.archived ? sql`archived_at IS NOT NULL` : sql`archived_at IS NULL`
+            ])
           ]
           const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
           return Effect.mapError(values(sql`SELECT ${columns} FROM sessions ${where} ${newestFirst}`), queryFailure)

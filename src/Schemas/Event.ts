@@ -10,7 +10,7 @@ import { EventPriority, EventType } from "./Enums.js"
 import { EventId, ProjectId, SessionId } from "./Ids.js"
 import { JsonValue } from "./Json.js"
 import * as RowCodec from "./RowCodec.js"
-import { Timestamp } from "./Timestamp.js"
+import { StorableUtc, Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
 export class OrchestratorEvent extends Schema.Class<OrchestratorEvent>("OrchestratorEvent")({
@@ -37,7 +37,7 @@ export const EventInsert = Schema.Struct({
   projectId: ProjectId,
   message: Schema.String,
   priority: Schema.optional(EventPriority),
-  timestamp: Schema.optional(Schema.DateTimeUtcFromSelf),
+  timestamp: Schema.optional(StorableUtc),
   data: Schema.optional(JsonValue)
 })
 /** @since 0.1.0 */

@@ -14,7 +14,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { parseTimestamp } from "./Timestamp.js"
+import { isStorable, parseTimestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
 export interface RowCodec<A, I> {
@@ -199,9 +199,9 @@ export const orNull = <A, B>(option: Option.Option<A>, f: (value: A) => B): B | 
 /** Writes a timestamp field the way the `Timestamp` schema does. */
 export const writeTimestamp = (value: unknown): string => new Date(takeUtc(value).epochMillis).toISOString()
 
-/** A `DateTime.Utc` value, as the Type side of a timestamp field requires. */
+/** A `DateTime.Utc` value of a storable year, as the Type side of a timestamp field requires. */
 export const takeUtc = (value: unknown): DateTime.Utc => {
-  if (!DateTime.isDateTime(value) || !DateTime.isUtc(value)) throw decline
+  if (!DateTime.isDateTime(value) || !DateTime.isUtc(value) || !isStorable(value)) throw decline
   return value
 }
 

@@ -19,7 +19,7 @@ import {
   runtimeHandleToJson
 } from "./Json.js"
 import * as RowCodec from "./RowCodec.js"
-import { Timestamp } from "./Timestamp.js"
+import { StorableUtc, Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
 export const PrNumber = Schema.Int.pipe(Schema.positive({ message: () => "a PR number is a positive integer" }))
@@ -71,8 +71,8 @@ export const SessionInsert = Schema.Struct({
   tmuxName: Schema.optional(Schema.String),
   role: Schema.optional(Schema.String),
   metadata: Schema.optional(JsonObject),
-  createdAt: Schema.optional(Schema.DateTimeUtcFromSelf),
-  lastActivityAt: Schema.optional(Schema.DateTimeUtcFromSelf)
+  createdAt: Schema.optional(StorableUtc),
+  lastActivityAt: Schema.optional(StorableUtc)
 })
 /** @since 0.1.0 */
 export type SessionInsert = typeof SessionInsert.Encoded

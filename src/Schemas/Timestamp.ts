@@ -1,6 +1,6 @@
 /**
  * Stored timestamps: decoded from every spelling found in existing databases,
- * written as RFC 3339 UTC with milliseconds.
+ * written as RFC 3339 UTC with milliseconds, years 0000 to 9999 only.
  *
  * @since 0.1.0
  */
@@ -9,10 +9,10 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
-// `2026-11-26 08:06:52` (SQLite datetime), `…T…[.f{1,9}](Z|±hh:mm)` (sqlx, RFC 3339),
-// `2026-11-26 08:06:52[.f{1,6}]±hh[:mm]` (PostgreSQL's text output of a timestamptz).
+// `2026-11-26 08:06[:52[.f{1,9}]]` with `T` or a space, then nothing (UTC), `Z`, or `±hh[:mm]`:
+// SQLite's datetime('now'), sqlx's RFC 3339, their forms without seconds, PostgreSQL's text output.
 const spelling =
-  /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::\d{2})?)?$/
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::\d{2})?)?$/
 
 /** The decimal number in `text[start, start + length)`, or -1 when a character is not a digit. */
 const digits = (text: string, start: number, length: number): number => {
@@ -32,12 +32,37 @@ const daysInMonth = (year: number, month: number): number =>
     ? 30
     : 31
 
+// 400 Gregorian years: `Date.UTC` reads years 0–99 as 1900–1999, so those are computed 400 years on.
+const fourCenturiesMs = 146_097 * 86_400_000
+
+/** The epoch of a valid calendar date and time of day, for any year 0–9999. */
+const epochOf = (year: number, month: number, day: number, hour: number, minute: number): number =>
+  year < 100
+    ? Date.UTC(year + 400, month - 1, day, hour, minute) - fourCenturiesMs
+    : Date.UTC(year, month - 1, day, hour, minute)
+
+/**
+ * The milliseconds of `second` and its fraction, computed as SQLite's `julianday()` does
+ * (fraction capped at .999, then rounded to the millisecond), so that the instant a row
+ * decodes to is the one SQLite's time indices order it by.
+ */
+const millisOfSecond = (second: number, fraction: string | undefined): number => {
+  let ms = 0
+  if (fraction !== undefined) {
+    let scale = 1
+    for (let i = 0; i < fraction.length; i++) {
+      ms = ms * 10 + (fraction.charCodeAt(i) - 48)
+      scale *= 10
+    }
+    ms /= scale
+    if (ms > 0.999) ms = 0.999
+  }
+  return Math.trunc((second + ms) * 1000 + 0.5)
+}
+
 /**
  * The epoch of a timestamp in the spelling ennio-db writes (`2026-11-26T08:06:52.123Z`),
- * read by hand: rows are read far more often than written, and `Date.parse` with a check
- * that the value prints back was the largest cost of decoding a row. `undefined` for
- * anything else, which the general parser then reads (years before 100 included, which
- * `Date.UTC` would move to the 1900s).
+ * read by hand: rows are read far more often than written. `undefined` for anything else.
  */
 const parseCanonical = (text: string): number | undefined => {
   if (
@@ -53,10 +78,41 @@ const parseCanonical = (text: string): number | undefined => {
   const second = digits(text, 17, 2)
   const millis = digits(text, 20, 3)
   if (
-    year < 100 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 ||
+    year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 ||
     minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0
   ) return undefined
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis)
+  return epochOf(year, month, day, hour, minute) + second * 1000 + millis
+}
+
+/**
+ * The epoch milliseconds of a stored timestamp, or `undefined` when it is not one of the
+ * accepted spellings. A value without a zone is UTC, as SQLite and sqlx read it.
+ *
+ * @since 0.1.0
+ */
+export const parseTimestampMillis = (text: string): number | undefined => {
+  const canonical = parseCanonical(text)
+  if (canonical !== undefined) return canonical
+  const m = spelling.exec(text)
+  if (m === null) return undefined
+  const [, y, mo, d, h, mi, s, fraction, zone] = m
+  const year = Number(y)
+  const month = Number(mo)
+  const day = Number(d)
+  const hour = Number(h)
+  const minute = Number(mi)
+  const second = s === undefined ? 0 : Number(s)
+  if (
+    month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59
+  ) return undefined
+  let epoch = epochOf(year, month, day, hour, minute) + millisOfSecond(second, fraction)
+  if (zone !== undefined && zone !== "Z") {
+    const zoneMinutes = zone.length === 3 ? 0 : Number(zone.slice(4, 6))
+    if (zoneMinutes > 59) return undefined
+    const sign = zone[0] === "-" ? -1 : 1
+    epoch -= sign * (Number(zone.slice(1, 3)) * 60 + zoneMinutes) * 60_000
+  }
+  return epoch
 }
 
 /**
@@ -65,38 +121,39 @@ const parseCanonical = (text: string): number | undefined => {
  * @since 0.1.0
  */
 export const parseTimestamp = (text: string): DateTime.Utc | undefined => {
-  const canonical = parseCanonical(text)
-  if (canonical !== undefined) return DateTime.unsafeMake(canonical)
-  // The spelling ennio-db writes, exactly: what parses and prints back unchanged.
-  if (text.length === 24 && text.charCodeAt(23) === 90 /* Z */) {
-    const epoch = Date.parse(text)
-    if (!Number.isNaN(epoch) && new Date(epoch).toISOString() === text) return DateTime.unsafeMake(epoch)
-  }
-  const m = spelling.exec(text)
-  if (m === null) return undefined
-  const [, y, mo, d, sep, h, mi, s, frac, zone] = m
-  // A space-separated value without zone is SQLite's datetime('now'): UTC. A `T` needs a zone.
-  if (sep === "T" && zone === undefined) return undefined
-  const month = Number(mo)
-  const day = Number(d)
-  const hour = Number(h)
-  const minute = Number(mi)
-  const second = Number(s)
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
-    return undefined
-  }
-  const millis = frac === undefined ? 0 : Number(frac.padEnd(3, "0").slice(0, 3))
-  let epoch = Date.UTC(Number(y), month - 1, day, hour, minute, second, millis)
-  // Date.UTC rolls 31 February over into March: reject instead.
-  if (new Date(epoch).getUTCDate() !== day) return undefined
-  if (zone !== undefined && zone !== "Z") {
-    const sign = zone[0] === "-" ? -1 : 1
-    const zoneMinutes = zone.length === 3 ? 0 : Number(zone.slice(4, 6))
-    if (zoneMinutes > 59) return undefined
-    epoch -= sign * (Number(zone.slice(1, 3)) * 60 + zoneMinutes) * 60_000
-  }
-  return Option.getOrUndefined(DateTime.make(epoch))
+  const epoch = parseTimestampMillis(text)
+  return epoch === undefined ? undefined : Option.getOrUndefined(DateTime.make(epoch))
 }
+
+/**
+ * The first and last instants every reader can read back: years 0000 to 9999, the range of
+ * RFC 3339, of SQLite's date functions and of sqlx.
+ *
+ * @since 0.1.0
+ */
+export const storableRange = {
+  min: DateTime.unsafeMake("0000-01-01T00:00:00.000Z"),
+  max: DateTime.unsafeMake("9999-12-31T23:59:59.999Z")
+} as const
+
+/**
+ * Whether an instant can be stored: its year is 0000 to 9999.
+ *
+ * @since 0.1.0
+ */
+export const isStorable = (dateTime: DateTime.DateTime): boolean => {
+  const epoch = DateTime.toEpochMillis(dateTime)
+  return epoch >= storableRange.min.epochMillis && epoch <= storableRange.max.epochMillis
+}
+
+/**
+ * An input instant: a `DateTime.Utc` of a year 0000 to 9999 (see `storableRange`).
+ *
+ * @since 0.1.0
+ */
+export const StorableUtc = Schema.DateTimeUtcFromSelf.pipe(
+  Schema.filter((dateTime) => isStorable(dateTime) || "must be a year from 0000 to 9999")
+).annotations({ identifier: "StorableUtc" })
 
 /**
  * Formats a timestamp the way ennio-db writes it: `2026-11-26T08:06:52.123Z`.
@@ -118,5 +175,8 @@ export const Timestamp = Schema.transformOrFail(Schema.String, Schema.DateTimeUt
       ? ParseResult.fail(new ParseResult.Type(ast, text, `unreadable timestamp ${JSON.stringify(text)}`))
       : ParseResult.succeed(parsed)
   },
-  encode: (dateTime) => ParseResult.succeed(formatTimestamp(dateTime))
+  encode: (dateTime, _, ast) =>
+    isStorable(dateTime)
+      ? ParseResult.succeed(formatTimestamp(dateTime))
+      : ParseResult.fail(new ParseResult.Type(ast, dateTime, "must be a year from 0000 to 9999"))
 }).annotations({ identifier: "Timestamp" })

@@ -1,0 +1,58 @@
+/**
+ * How each dialect orders and compares rows by time: by the instant a timestamp names, never
+ * by its text, and ties by insertion order.
+ *
+ * SQLite stores timestamps as text in several spellings (`2026-11-26 08:06:52`, `…T…+00:00`,
+ * `…T….123Z`), whose text order is not their time order. Its time indices (migration 7) are on
+ * `julianday(column)`, a built-in the original implementation's SQLite evaluates too, so rows
+ * it writes afterwards are indexed by their instant as well. Queries must name that same
+ * expression to use those indices. PostgreSQL stores `timestamptz`: the column is the instant.
+ *
+ * @since 0.1.0
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
+import * as DateTime from "effect/DateTime"
+
+/** A timestamp column of `sessions` or `events`. */
+export type TimeColumn = "timestamp" | "created_at"
+
+/** @since 0.1.0 */
+export interface TimeOrder {
+  /** The instant of `column`, as the time indices hold it. */
+  readonly instant: (column: TimeColumn) => Statement.Fragment
+  /** An instant to compare with `instant(column)`, bound as a parameter. */
+  readonly at: (dateTime: DateTime.DateTime) => Statement.Fragment
+  /**
+   * The column holding a row's insertion order in `sessions` and `events`, which breaks ties
+   * of equal instants: SQLite's rowid; on PostgreSQL, `seq` (an identity column, migration 6).
+   */
+  readonly insertionOrder: Statement.Fragment
+}
+
+// julianday('1970-01-01T00:00:00Z') × 86,400,000: SQLite's julian day of the epoch, in milliseconds.
+const epochJulianMs = 210_866_760_000_000
+
+/**
+ * SQLite's `julianday()` of an instant, computed as SQLite computes it (integer milliseconds
+ * divided by a day's), so a bound value compares equal to the indexed value of the same instant.
+ *
+ * @since 0.1.0
+ */
+export const julianDay = (dateTime: DateTime.DateTime): number =>
+  (DateTime.toEpochMillis(dateTime) + epochJulianMs) / 86_400_000
+
+/** @since 0.1.0 */
+export const make = (sql: SqlClient.SqlClient): TimeOrder =>
+  sql.onDialectOrElse({
+    sqlite: (): TimeOrder => ({
+      instant: (column) => column === "timestamp" ? sql.literal("julianday(timestamp)") : sql.literal("julianday(created_at)"),
+      at: (dateTime) => sql`${julianDay(dateTime)}`,
+      insertionOrder: sql.literal("rowid")
+    }),
+    orElse: (): TimeOrder => ({
+      instant: (column) => column === "timestamp" ? sql.literal("timestamp") : sql.literal("created_at"),
+      at: (dateTime) => sql`${DateTime.formatIso(dateTime)}`,
+      insertionOrder: sql.literal("seq")
+    })
+  })
