@@ -41,46 +41,55 @@ export const SessionStatus = literals(
 /** @since 0.1.0 */
 export type SessionStatus = typeof SessionStatus.Type
 
-const statusLabels: Record<SessionStatus, string> = {
-  spawning: "Spawning",
-  working: "Working",
-  pr_open: "PR Open",
-  pr_draft: "PR Draft",
-  ci_passing: "CI Passing",
-  ci_failed: "CI Failed",
-  ci_fix_sent: "CI Fix Sent",
-  ci_fix_failed: "CI Fix Failed",
-  review_pending: "Review Pending",
-  changes_requested: "Changes Requested",
-  approved: "Approved",
-  merge_conflicts: "Merge Conflicts",
-  merged: "Merged",
-  done: "Done",
-  exited: "Exited",
-  killed: "Killed"
-}
+// Maps, not object literals: a lookup by a string that is no status ("constructor",
+// "__proto__") must find nothing rather than a property of Object.prototype.
+const statusLabels: ReadonlyMap<string, string> = new Map<SessionStatus, string>([
+  ["spawning", "Spawning"],
+  ["working", "Working"],
+  ["pr_open", "PR Open"],
+  ["pr_draft", "PR Draft"],
+  ["ci_passing", "CI Passing"],
+  ["ci_failed", "CI Failed"],
+  ["ci_fix_sent", "CI Fix Sent"],
+  ["ci_fix_failed", "CI Fix Failed"],
+  ["review_pending", "Review Pending"],
+  ["changes_requested", "Changes Requested"],
+  ["approved", "Approved"],
+  ["merge_conflicts", "Merge Conflicts"],
+  ["merged", "Merged"],
+  ["done", "Done"],
+  ["exited", "Exited"],
+  ["killed", "Killed"]
+])
 
-const attentionReasons: Partial<Record<SessionStatus, string>> = {
-  ci_failed: "CI failed",
-  ci_fix_failed: "CI fix attempt failed",
-  changes_requested: "Changes requested by reviewer",
-  merge_conflicts: "Merge conflicts detected"
-}
+const attentionReasons: ReadonlyMap<string, string> = new Map<SessionStatus, string>([
+  ["ci_failed", "CI failed"],
+  ["ci_fix_failed", "CI fix attempt failed"],
+  ["changes_requested", "Changes requested by reviewer"],
+  ["merge_conflicts", "Merge conflicts detected"]
+])
 
-const terminalStatuses: ReadonlySet<SessionStatus> = new Set(["merged", "done", "exited", "killed"])
+const terminalStatuses: ReadonlySet<string> = new Set<SessionStatus>(["merged", "done", "exited", "killed"])
+
+function displayLabel(status: SessionStatus): string
+function displayLabel(status: string): string | undefined
+function displayLabel(status: string): string | undefined {
+  return statusLabels.get(status)
+}
 
 /**
- * Helpers over `SessionStatus` values.
+ * Helpers over `SessionStatus` values. Each takes any string and answers only for a real
+ * status: anything else is not terminal, needs no attention and has no label or reason.
  *
  * @since 0.1.0
  */
 export const SessionStatuses = {
   all: SessionStatus.literals,
-  isTerminal: (status: SessionStatus): boolean => terminalStatuses.has(status),
-  isRestorable: (status: SessionStatus): boolean => status === "exited",
-  needsAttention: (status: SessionStatus): boolean => status in attentionReasons,
-  attentionReason: (status: SessionStatus): string | undefined => attentionReasons[status],
-  displayLabel: (status: SessionStatus): string => statusLabels[status]
+  isTerminal: (status: string): boolean => terminalStatuses.has(status),
+  isRestorable: (status: string): boolean => status === "exited",
+  needsAttention: (status: string): boolean => attentionReasons.has(status),
+  attentionReason: (status: string): string | undefined => attentionReasons.get(status),
+  displayLabel
 } as const
 
 /** @since 0.1.0 */
@@ -134,18 +143,32 @@ export const EventPriority = literals(
 /** @since 0.1.0 */
 export type EventPriority = typeof EventPriority.Type
 
-const priorityRank: Record<EventPriority, number> = { info: 0, action: 1, urgent: 2, critical: 3 }
+const priorityRank: ReadonlyMap<string, number> = new Map<EventPriority, number>([
+  ["info", 0],
+  ["action", 1],
+  ["urgent", 2],
+  ["critical", 3]
+])
+
+function rank(priority: EventPriority): number
+function rank(priority: string): number | undefined
+function rank(priority: string): number | undefined {
+  return priorityRank.get(priority)
+}
 
 /**
- * Helpers over `EventPriority` values: info < action < urgent < critical.
+ * Helpers over `EventPriority` values: info < action < urgent < critical. Given a string that
+ * is no priority, `rank` is undefined and `atLeast` empty.
  *
  * @since 0.1.0
  */
 export const EventPriorities = {
   all: EventPriority.literals,
-  rank: (priority: EventPriority): number => priorityRank[priority],
-  Order: Order.mapInput(Order.number, (priority: EventPriority) => priorityRank[priority]),
+  rank,
+  Order: Order.mapInput(Order.number, (priority: EventPriority) => rank(priority)),
   /** Every priority at or above the given one. */
-  atLeast: (priority: EventPriority): ReadonlyArray<EventPriority> =>
-    EventPriority.literals.filter((p) => priorityRank[p] >= priorityRank[priority])
+  atLeast: (priority: string): ReadonlyArray<EventPriority> => {
+    const least = priorityRank.get(priority)
+    return least === undefined ? [] : EventPriority.literals.filter((p) => rank(p) >= least)
+  }
 } as const

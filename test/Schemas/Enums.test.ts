@@ -2,7 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { ActivityState, EventPriority, EventType, SessionStatus } from "../../src/index.js"
+import {
+  ActivityState,
+  EventPriorities,
+  EventPriority,
+  EventType,
+  SessionStatus,
+  SessionStatuses
+} from "../../src/index.js"
 
 describe("enum failures", () => {
   type Decode = (input: unknown) => Either.Either<string, ParseResult.ParseError>
@@ -30,5 +37,44 @@ describe("enum failures", () => {
       expect(issue?.message).toContain(`${name} (`)
       expect(issue?.message).toContain(`got ${shown}`)
     }
+  })
+})
+
+describe("enum helpers", () => {
+  // Names an object literal answers for through Object.prototype, and near misses.
+  const notEnumValues = [
+    "constructor",
+    "__proto__",
+    "toString",
+    "hasOwnProperty",
+    "valueOf",
+    "isPrototypeOf",
+    "",
+    "WORKING",
+    "ci_failed "
+  ]
+
+  it("SessionStatuses answer only for real statuses", () => {
+    for (const name of notEnumValues) {
+      expect(SessionStatuses.needsAttention(name), name).toBe(false)
+      expect(SessionStatuses.attentionReason(name), name).toBeUndefined()
+      expect(SessionStatuses.displayLabel(name), name).toBeUndefined()
+      expect(SessionStatuses.isTerminal(name), name).toBe(false)
+      expect(SessionStatuses.isRestorable(name), name).toBe(false)
+    }
+    for (const status of SessionStatus.literals) {
+      expect(typeof SessionStatuses.displayLabel(status)).toBe("string")
+      const reason = SessionStatuses.attentionReason(status)
+      expect(reason === undefined || typeof reason === "string").toBe(true)
+      expect(SessionStatuses.needsAttention(status)).toBe(reason !== undefined)
+    }
+  })
+
+  it("EventPriorities answer only for real priorities", () => {
+    for (const name of notEnumValues) {
+      expect(EventPriorities.rank(name), name).toBeUndefined()
+      expect(EventPriorities.atLeast(name), name).toEqual([])
+    }
+    expect(EventPriority.literals.map((p) => EventPriorities.rank(p))).toEqual([0, 1, 2, 3])
   })
 })
