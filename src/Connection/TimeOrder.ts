@@ -28,6 +28,15 @@ export interface TimeOrder {
    * of equal instants: SQLite's rowid; on PostgreSQL, `seq` (an identity column, migration 6).
    */
   readonly insertionOrder: Statement.Fragment
+  /**
+   * The newest `limit` rows of several selects, each of which selects `instant_key` and
+   * `insertion_key` and can read its rows from an index in that order: merged, not sorted
+   * (SQLite's MERGE (UNION ALL); PostgreSQL merges arms that are ordered and limited themselves).
+   */
+  readonly newestOfEach: (
+    arms: ReadonlyArray<Statement.Fragment>,
+    limit: number | undefined
+  ) => Statement.Statement<any>
 }
 
 // julianday('1970-01-01T00:00:00Z') × 86,400,000: SQLite's julian day of the epoch, in milliseconds.
@@ -43,16 +52,26 @@ export const julianDay = (dateTime: DateTime.DateTime): number =>
   (DateTime.toEpochMillis(dateTime) + epochJulianMs) / 86_400_000
 
 /** @since 0.1.0 */
-export const make = (sql: SqlClient.SqlClient): TimeOrder =>
-  sql.onDialectOrElse({
+export const make = (sql: SqlClient.SqlClient): TimeOrder => {
+  const newest = sql.literal("ORDER BY instant_key DESC, insertion_key DESC")
+  const bound = (limit: number | undefined) => limit === undefined ? sql`` : sql`LIMIT ${limit}`
+  const unionAll = sql.join(" UNION ALL ", false)
+  return sql.onDialectOrElse({
     sqlite: (): TimeOrder => ({
-      instant: (column) => column === "timestamp" ? sql.literal("julianday(timestamp)") : sql.literal("julianday(created_at)"),
+      instant: (column) =>
+        column === "timestamp" ? sql.literal("julianday(timestamp)") : sql.literal("julianday(created_at)"),
       at: (dateTime) => sql`${julianDay(dateTime)}`,
-      insertionOrder: sql.literal("rowid")
+      insertionOrder: sql.literal("rowid"),
+      newestOfEach: (arms, limit) => sql`${unionAll(arms)} ${newest} ${bound(limit)}`
     }),
     orElse: (): TimeOrder => ({
       instant: (column) => column === "timestamp" ? sql.literal("timestamp") : sql.literal("created_at"),
       at: (dateTime) => sql`${DateTime.formatIso(dateTime)}`,
-      insertionOrder: sql.literal("seq")
+      insertionOrder: sql.literal("seq"),
+      newestOfEach: (arms, limit) =>
+        arms.length === 1
+          ? sql`${arms[0]!} ${newest} ${bound(limit)}`
+          : sql`${unionAll(arms.map((arm) => sql`(${arm} ${newest} ${bound(limit)})`))} ${newest} ${bound(limit)}`
     })
   })
+}

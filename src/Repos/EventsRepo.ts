@@ -126,7 +126,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateLimit = validator(PositiveInt, "limit")
     const validateCutoff = validator(StorableUtc, "cutoff")
     const notFound = (id: string) => new NotFound({ entity: "Event", id })
-    const { at, insertionOrder, instant: instantOf } = TimeOrder.make(sql)
+    const { at, insertionOrder, instant: instantOf, newestOfEach } = TimeOrder.make(sql)
     const instant = instantOf("timestamp")
     const columns = sql.literal(eventColumns)
     const newestFirst = sql`ORDER BY ${instant} DESC, ${insertionOrder} DESC`
@@ -272,32 +272,32 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       byKey.get(id).pipe(Spans.traced("EventsRepo.get", { "event.id": id }))
 
     /**
-     * The newest events matching `conditions`, in index order. With `priorities` and no other
-     * filter, one arm a priority merged by instant (SQLite's MERGE (UNION ALL), PostgreSQL's
-     * Merge Append): a `priority IN (…)` over one index would sort every urgent event ever.
+     * The newest events matching `filter` (equalities that pick an index) and `bounds` (ranges
+     * on it), in index order. Priorities with no filter: one arm a priority, merged by instant
+     * (SQLite's MERGE (UNION ALL), PostgreSQL's Merge Append) instead of sorting every match.
      */
     const select = (
-      conditions: ReadonlyArray<Statement.Fragment>,
+      filter: ReadonlyArray<Statement.Fragment>,
+      bounds: ReadonlyArray<Statement.Fragment>,
       priorities: ReadonlyArray<EventPriority> | undefined,
       limit: number | undefined
     ): Effect.Effect<Array<OrchestratorEvent>, DbError> => {
       const bounded = limit === undefined ? sql`` : sql`LIMIT ${limit}`
       const where = (all: ReadonlyArray<Statement.Fragment>) => all.length === 0 ? sql`` : sql`WHERE ${sql.and(all)}`
       const query = priorities === undefined
-        ? sql`SELECT ${columns} FROM events ${where(conditions)} ${newestFirst} ${bounded}`
-        : conditions.length === 0 || priorities.length === 1
-        ? sql`${
-          sql.join(" UNION ALL ", false)(
-            priorities.map((priority) =>
-              sql`SELECT ${columns}, ${instant} AS instant_key, ${insertionOrder} AS insertion_key FROM events ${
-                where([sql`priority = ${priority}`, ...conditions])
-              }`
-            )
-          )
-        } ORDER BY instant_key DESC, insertion_key DESC ${bounded}`
-        : sql`SELECT ${columns} FROM events ${
-          where([...conditions, sql`priority IN ${sql.in(priorities)}`])
+        ? sql`SELECT ${columns} FROM events ${where([...filter, ...bounds])} ${newestFirst} ${bounded}`
+        : filter.length > 0
+        ? sql`SELECT ${columns} FROM events ${
+          where([...filter, ...bounds, sql`priority IN ${sql.in(priorities)}`])
         } ${newestFirst} ${bounded}`
+        : newestOfEach(
+          priorities.map((priority) =>
+            sql`SELECT ${columns}, ${instant} AS instant_key, ${insertionOrder} AS insertion_key FROM events ${
+              where([sql`priority = ${priority}`, ...bounds])
+            }`
+          ),
+          limit
+        )
       return values(query).pipe(Effect.mapError(queryFailure), Effect.flatMap(decode.allValues))
     }
 
@@ -315,13 +315,16 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       Effect.gen(function*() {
         const { before, eventType, limit, minPriority, since, until } = yield* validateOptions(options)
         const priorities = minPriority === undefined ? undefined : EventPriorities.atLeast(minPriority)
-        const events = yield* select([
-          ...filter,
-          ...(eventType === undefined ? [] : [sql`event_type = ${eventType}`]),
-          ...(since === undefined ? [] : [sql`${instant} >= ${at(since)}`]),
-          ...(until === undefined ? [] : [sql`${instant} < ${at(until)}`]),
-          ...(before === undefined ? [] : [olderThan(before)])
-        ], priorities !== undefined && priorities.length < EventPriority.literals.length ? priorities : undefined, limit)
+        const events = yield* select(
+          eventType === undefined ? filter : [...filter, sql`event_type = ${eventType}`],
+          [
+            ...(since === undefined ? [] : [sql`${instant} >= ${at(since)}`]),
+            ...(until === undefined ? [] : [sql`${instant} < ${at(until)}`]),
+            ...(before === undefined ? [] : [olderThan(before)])
+          ],
+          priorities !== undefined && priorities.length < EventPriority.literals.length ? priorities : undefined,
+          limit
+        )
         // An unknown cursor matches nothing: tell it apart from the end of the list.
         if (strictCursor && events.length === 0 && before !== undefined) yield* get(before)
         return events

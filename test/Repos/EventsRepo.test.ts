@@ -46,6 +46,32 @@ const pagingCalls = (events: EventsRepo, before: string) => [
   events.listBySession("s1", { limit: 10, before, minPriority: "action", since: at(0), until: at(9_000) })
 ]
 
+/**
+ * The dashboard's queries and the index each must read in order: newest events of a project, of a
+ * type, of a session by type, the newest urgent ones overall (one arm per priority, merged), and
+ * sessions newest first overall, by project and by status. Each also with a cursor.
+ */
+const dashboardCalls = (
+  events: EventsRepo,
+  sessions: SessionsRepo,
+  before: string
+): ReadonlyArray<{ index: string; merged?: boolean; call: Effect.Effect<unknown, unknown> }> => [
+  { index: "idx_events_project_timestamp", call: events.listByProject("proj-s1", { limit: 50 }) },
+  { index: "idx_events_project_timestamp", call: events.listByProject("proj-s1", { limit: 50, before }) },
+  { index: "idx_events_type_timestamp", call: events.listByType("pr_created", { limit: 50 }) },
+  { index: "idx_events_type_timestamp", call: events.listByType("pr_created", { limit: 50, before }) },
+  { index: "idx_events_", call: events.listBySession("s1", { limit: 50, eventType: "pr_created" }) },
+  { index: "idx_events_priority_timestamp", merged: true, call: events.listRecent(50, { minPriority: "urgent" }) },
+  {
+    index: "idx_events_priority_timestamp",
+    merged: true,
+    call: events.listRecent(50, { minPriority: "action", before })
+  },
+  { index: "idx_sessions_created_at", call: sessions.list() },
+  { index: "idx_sessions_project_created_at", call: sessions.list({ projectId: "proj-s1" }) },
+  { index: "idx_sessions_status_created_at", call: sessions.list({ status: "working" }) }
+]
+
 /** Runs `effect` and records the SQL of every statement its fiber executes. */
 const captureStatements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
@@ -499,6 +525,29 @@ describeBackends("EventsRepo", (backend: Backend) => {
         expect(plan).toContain("USING INDEX idx_events_timestamp")
         expect(plan).not.toContain("TEMP B-TREE")
       }).pipe(Effect.provide(TestLayer)))
+
+    it.effect("the dashboard's pages read their index in order without sorting", () =>
+      Effect.gen(function*() {
+        yield* createSessions("s1")
+        const events = yield* EventsRepo
+        const first = yield* events.insert(event("s1", { timestamp: at(5_000), priority: "urgent" }))
+        for (const { call, index, merged } of dashboardCalls(events, yield* SessionsRepo, first.id)) {
+          const { statements } = yield* captureStatements(call)
+          const [select] = statements.filter(([text]) => text.includes("ORDER BY"))
+          const plan = (yield* explain(select!)).join("\n")
+          expect(plan, select![0]).toContain(`USING INDEX ${index}`)
+          expect(plan, select![0]).not.toContain("TEMP B-TREE")
+          if (merged) expect(plan, select![0]).toContain("MERGE (UNION ALL)")
+        }
+      }).pipe(Effect.provide(TestLayer)))
+
+    it.effect("the lifecycle poll finds live sessions through the status index", () =>
+      Effect.gen(function*() {
+        const sessions = yield* SessionsRepo
+        const { statements } = yield* captureStatements(sessions.list({ terminal: false, archived: false }))
+        const plan = (yield* explain(statements[0]!)).join("\n")
+        expect(plan).toContain("USING INDEX idx_sessions_status_created_at (status=?)")
+      }).pipe(Effect.provide(TestLayer)))
   })
 
   // PostgreSQL only: the same queries walk the same indices (which end with `seq`) in order.
@@ -544,6 +593,30 @@ describeBackends("EventsRepo", (backend: Backend) => {
         const plan = yield* explain(statements[0]!)
         expect(plan).toMatch(/Index Scan Backward using idx_events_timestamp on events/)
         expect(plan).not.toMatch(/Sort/)
+      }).pipe(Effect.provide(TestLayer)))
+
+    it.effect("the dashboard's pages read their index backwards without sorting", () =>
+      Effect.gen(function*() {
+        const sessionIds = Array.from({ length: 20 }, (_, i) => `s${i + 1}`)
+        yield* createSessions(...sessionIds)
+        const events = yield* EventsRepo
+        yield* events.insertMany(Array.from({ length: 2_000 }, (_, i) =>
+          event(sessionIds[i % 20]!, {
+            timestamp: at((i % 97) * 100),
+            eventType: i % 7 === 0 ? "pr_created" : "status_changed",
+            priority: i % 13 === 0 ? "urgent" : "info"
+          })
+        ))
+        const first = yield* events.insert(event("s1", { timestamp: at(5_000), priority: "urgent" }))
+        yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`ANALYZE`)
+        for (const { call, index, merged } of dashboardCalls(events, yield* SessionsRepo, first.id)) {
+          const { statements } = yield* captureStatements(call)
+          const [select] = statements.filter(([text]) => text.includes("ORDER BY"))
+          const plan = yield* explain(select!)
+          expect(plan, select![0]).toMatch(new RegExp(`Index Scan Backward using ${index}`))
+          expect(plan, select![0]).not.toMatch(/Sort\s+\(cost/)
+          if (merged) expect(plan, select![0]).toMatch(/Merge Append/)
+        }
       }).pipe(Effect.provide(TestLayer)))
   })
 })
