@@ -49,6 +49,19 @@ const writeSessions = (plans: ReadonlyArray<DemoSimulation.SessionPlan>) =>
     }
   })
 
+/**
+ * Claims the next day and writes its first sessions in one transaction. Two demos started
+ * together may pick the same day: the one whose first sessions collide with the other's takes
+ * the day after, so both succeed.
+ */
+const claimDay = (seed: number, sessionCount: number) =>
+  Database.transaction(Effect.gen(function*() {
+    const day = yield* nextDay
+    const plans = DemoSimulation.plan({ seed, day, sessions: sessionCount })
+    yield* writeSessions(plans.slice(0, sessionsPerTransaction))
+    return { day, plans }
+  })).pipe(Effect.retry({ times: 20, while: (error) => error._tag === "AlreadyExists" }))
+
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size))
 
@@ -76,15 +89,16 @@ export const demo = Command.make("demo", {
     const { databaseUrl, json } = yield* ennioDb
     const summary = yield* withDatabase("demo")(Effect.gen(function*() {
       const projects = yield* ProjectsRepo
-      const day = yield* nextDay
-      const plans = DemoSimulation.plan({ seed, day, sessions: sessionCount })
       for (const { configHash, defaultBranch, id, name, path, repo } of DemoWorld.projects) {
         yield* projects.upsert({ id, name, repo, path, defaultBranch, configHash })
       }
+      const { day, plans } = yield* claimDay(seed, sessionCount)
       const progress = ProgressBar.make(plans.length, "sessions")
-      yield* Effect.forEach(chunksOf(plans, sessionsPerTransaction), (batch, i) =>
+      const rest = chunksOf(plans.slice(sessionsPerTransaction), sessionsPerTransaction)
+      yield* progress.advance(Math.min(plans.length, sessionsPerTransaction))
+      yield* Effect.forEach(rest, (batch, i) =>
         Database.transaction(writeSessions(batch)).pipe(
-          Effect.zipRight(progress.advance(i * sessionsPerTransaction + batch.length))
+          Effect.zipRight(progress.advance((i + 1) * sessionsPerTransaction + batch.length))
         ), { discard: true }).pipe(Effect.ensuring(progress.finish))
       const spent = plans.flatMap((plan) => plan.spending)
       return {

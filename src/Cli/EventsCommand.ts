@@ -21,9 +21,6 @@ import * as JsonOutput from "./JsonOutput.js"
 import * as Screen from "./Screen.js"
 import * as Table from "./Table.js"
 
-// With --type, the log is read this many events at a time until the page is full.
-const scanPageSize = 500
-
 /**
  * Events as a table: time, priority, type, message.
  *
@@ -40,20 +37,6 @@ export const table = (events: ReadonlyArray<OrchestratorEvent>, screen: Screen.S
     ]),
     screen
   )
-
-/** Up to `limit` events of `type`, older than `before`: the log scanned page by page, newest first. */
-const listOfType = (sessionId: string, type: EventType, limit: number, before: string | undefined) =>
-  Effect.gen(function*() {
-    const repo = yield* EventsRepo
-    const found: Array<OrchestratorEvent> = []
-    let cursor = before
-    for (;;) {
-      const page = yield* repo.listBySession(sessionId, { limit: scanPageSize, before: cursor })
-      found.push(...page.filter((event) => event.eventType === type))
-      if (found.length >= limit || page.length < scanPageSize) return found.slice(0, limit)
-      cursor = page[page.length - 1]!.id
-    }
-  })
 
 /** @since 0.1.0 */
 export const events = Command.make("events", {
@@ -82,10 +65,8 @@ export const events = Command.make("events", {
     const page = yield* withDatabase("events")(Effect.gen(function*() {
       // An unknown session is an error, not an empty log.
       yield* Effect.flatMap(SessionsRepo, (sessions) => sessions.get(sessionId))
-      return yield* Option.match(type, {
-        onNone: () => Effect.flatMap(EventsRepo, (repo) => repo.listBySession(sessionId, { limit, before: cursor })),
-        onSome: (type) => listOfType(sessionId, type, limit, cursor)
-      })
+      const eventType = Option.getOrUndefined(type)
+      return yield* Effect.flatMap(EventsRepo, (repo) => repo.listBySession(sessionId, { limit, before: cursor, eventType }))
     }))
     if (json) return yield* JsonOutput.print(page.map(JsonOutput.event))
     if (page.length === 0) return yield* Console.log("No events.")

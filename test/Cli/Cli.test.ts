@@ -77,6 +77,19 @@ describe("demo", () => {
     expect(projects.map((p) => p.id)).toEqual(["infra", "payments", "storefront"])
   })
 
+  it("two runs started at the same moment on one database both succeed, with different days", async () => {
+    const url = temp.url("together.db")
+    // Created first, so that both runs find a migrated file and race only for the day.
+    expect((await cli(["--database-url", url, "migrate"])).code).toBe(0)
+    const runs = await Promise.all([1, 2].map(() =>
+      cli(["--database-url", url, "--json", "demo", "--sessions", "200", "--seed", "5"])
+    ))
+    const days = runs.map((run) => json(run).day)
+    expect(days.sort()).toEqual([1, 2])
+    const stored = await read(url, Effect.flatMap(SessionsRepo, (repo) => repo.list()))
+    expect(stored).toHaveLength(400)
+  })
+
   it("writes the same sessions for the same seed", async () => {
     const again = temp.url("again.db")
     expect((await cli(["--database-url", again, "demo", "--seed", "7"])).code).toBe(0)
