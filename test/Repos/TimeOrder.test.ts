@@ -25,11 +25,12 @@ import {
   type OrchestratorEvent,
   parseTimestamp,
   Repos,
+  Session,
   SessionsRepo,
   SessionStatus,
   SessionStatuses
 } from "../../src/index.js"
-import { freshPgDatabase, pgSkipReason, pgUrl } from "../fixtures/backends.js"
+import { describeBackends, freshPgDatabase, pgSkipReason, pgUrl } from "../fixtures/backends.js"
 import { originalSchema } from "../fixtures/originalSchema.js"
 import { spellingOf } from "../fixtures/spellings.js"
 import { tempDir } from "../fixtures/tempDir.js"
@@ -382,3 +383,60 @@ describe.skipIf(pgUrl === undefined)("time order on PostgreSQL [postgres]", () =
 })
 
 if (pgUrl === undefined) console.info(`[ennio-db] time order on PostgreSQL: ${pgSkipReason}`)
+
+describe("timestamps at the edges [sqlite]", () => {
+  it.scoped("a stored timestamp that is no spelling fails its own row with Decode and moves no other", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = path.join(dir, "original.db")
+      const made = new Sqlite(file)
+      made.exec(originalSchema)
+      made.exec(`INSERT INTO sessions (id, project_id, config_hash, created_at) VALUES
+          ('good', 'p', 'cfg', '2026-11-26 08:00:00'), ('bad', 'p', 'cfg', '2026-11-26T07:00:00Z');
+        INSERT INTO events (id, event_type, priority, session_id, project_id, timestamp, message) VALUES
+          ('g1', 'pr_created', 'info', 'good', 'p', '2026-11-26 08:00:01', 'm'),
+          ('g2', 'pr_created', 'info', 'good', 'p', '2026-11-26T08:00:00.5Z', 'm'),
+          ('b1', 'pr_created', 'info', 'bad', 'p', 'yesterday at noon', 'm'),
+          ('g3', 'pr_created', 'info', 'good', 'p', '2026-11-26T07:59:59+00:00', 'm')`)
+      made.close()
+      const context = yield* Layer.build(Repos.layerDatabase({ url: `sqlite:${file}` }))
+      const events = yield* Effect.provide(EventsRepo, context)
+      expect(ids(yield* events.listBySession("good"))).toEqual(["g1", "g2", "g3"])
+      const failure = yield* Effect.flip(events.listBySession("bad"))
+      expect(failure._tag === "DbError" && failure.reason).toBe("Decode")
+      expect(failure.message).toMatch(/events row "b1", column timestamp/)
+      // Retention never deletes what it cannot date.
+      expect(yield* events.deleteOlderThan(DateTime.unsafeMake("2026-11-26T08:00:01Z"))).toBe(2)
+      const left = new Sqlite(file, { readonly: true })
+      const rows = left.prepare("SELECT id FROM events ORDER BY id").pluck().all()
+      left.close()
+      expect(rows).toEqual(["b1", "g1"])
+    }))
+})
+
+describeBackends("instants outside years 0000–9999", (backend) => {
+  it.effect("are refused with InvalidInput before any SQL, on every write and bound", () =>
+    Effect.gen(function*() {
+      const sessions = yield* SessionsRepo
+      const events = yield* EventsRepo
+      const session = yield* sessions.insert({ id: "s", projectId: "p", configHash: "cfg" })
+      const event = { eventType: "pr_created", sessionId: "s", projectId: "p", message: "m" } as const
+      for (const text of ["+010000-01-01T00:00:00.000Z", "-000001-12-31T23:59:59.999Z"]) {
+        const far = DateTime.unsafeMake(text)
+        const refusals = [
+          yield* Effect.flip(events.insert({ ...event, timestamp: far })),
+          yield* Effect.flip(events.insertMany([{ ...event, timestamp: far }])),
+          yield* Effect.flip(sessions.insert({ id: "t", projectId: "p", configHash: "cfg", createdAt: far })),
+          yield* Effect.flip(sessions.update(new Session({ ...session, createdAt: far }))),
+          yield* Effect.flip(events.listRecent(5, { since: far })),
+          yield* Effect.flip(events.deleteOlderThan(far))
+        ]
+        for (const refusal of refusals) {
+          expect(refusal._tag === "DbError" && refusal.reason, refusal.message).toBe("InvalidInput")
+          expect(refusal.message).toMatch(/year from 0000 to 9999/)
+        }
+      }
+      expect(yield* events.listBySession("s")).toEqual([])
+      expect((yield* sessions.get("s")).createdAt).toEqual(session.createdAt)
+    }).pipe(Effect.provide(Layer.provideMerge(Repos.layer, backend.layer))))
+})
