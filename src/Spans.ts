@@ -36,6 +36,18 @@ const propagatedParent = (parent: Option.Option<Tracer.AnySpan>): Option.Option<
     ? parent.value._tag === "Span" ? propagatedParent(parent.value.parent) : Option.none()
     : parent
 
+/** The attributes whose value is not `undefined`: an absent id is no attribute, not the text "undefined". */
+const withoutAbsent = (attributes: Record<string, unknown>): Record<string, unknown> => {
+  for (const key in attributes) {
+    if (attributes[key] === undefined) {
+      const present: Record<string, unknown> = {}
+      for (const name in attributes) if (attributes[name] !== undefined) present[name] = attributes[name]
+      return present
+    }
+  }
+  return attributes
+}
+
 interface Started {
   readonly span: Tracer.Span
   readonly end: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
@@ -56,13 +68,14 @@ const start = (
   const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
   const now = () => (timing ? clock.unsafeCurrentTimeNanos() : BigInt(0))
   const links = Chunk.toReadonlyArray(fiber.getFiberRef(FiberRef.currentTracerSpanLinks))
+  const present = withoutAbsent(attributes)
   const span = tracer.span(name, parent, Context.empty(), links, now(), kind, {
-    attributes,
+    attributes: present,
     kind,
     captureStackTrace: false
   })
   HashMap.forEach(fiber.getFiberRef(FiberRef.currentTracerSpanAnnotations), (value, key) => span.attribute(key, value))
-  for (const key in attributes) span.attribute(key, attributes[key])
+  for (const key in present) span.attribute(key, present[key])
   return {
     span,
     end: (exit) => Effect.sync(() => span.end(now(), Exit.isSuccess(exit) ? Exit.void : exit))

@@ -49,6 +49,14 @@ describe("OpenTelemetry", () => {
       for (const span of spans) expect(span.resource.attributes["service.name"]).toBe("ennio-db-test")
     }))
 
+  it.effect("leaves an absent id out of the span instead of recording the text \"undefined\"", () =>
+    Effect.gen(function*() {
+      const spans = yield* traced(Effect.flatMap(SessionsRepo, (sessions) => sessions.list({ status: "working" })))
+      const list = only(spans, "SessionsRepo.list")
+      expect(list.attributes).not.toHaveProperty("project.id")
+      expect(list.attributes["session.status"]).toBe("working")
+    }))
+
   it.effect("puts each SQL statement in a client span under the operation that ran it", () =>
     Effect.gen(function*() {
       const spans = yield* traced(Effect.gen(function*() {
