@@ -59,8 +59,11 @@ const sessionMetrics = sqliteTable("session_metrics", {
 
 // SQLite's rowid breaks timestamp ties in insertion order, as ennio-db's paging does.
 const rowid = sql`rowid`
+// The instant as migration 7's time indices hold it: ordering by this expression reads them in order.
+const instant = sql`julianday(${events.timestamp})`
+const newestFirst = [desc(instant), desc(rowid)] as const
 const olderThan = (before: string | Placeholder) =>
-  sql`(${events.timestamp}, rowid) < (SELECT "timestamp", rowid FROM "events" WHERE "id" = ${before})`
+  sql`(${instant}, rowid) < (SELECT julianday("timestamp"), rowid FROM "events" WHERE "id" = ${before})`
 const addExcluded = {
   totalTokensIn: sql`${sessionMetrics.totalTokensIn} + excluded.total_tokens_in`,
   totalTokensOut: sql`${sessionMetrics.totalTokensOut} + excluded.total_tokens_out`,
@@ -98,7 +101,7 @@ const openBuilder = (file: string): SideHandle => {
           .where(before === undefined
             ? eq(events.sessionId, sessionId)
             : and(eq(events.sessionId, sessionId), olderThan(before)))
-          .orderBy(desc(events.timestamp), desc(rowid))
+          .orderBy(...newestFirst)
           .limit(limit)
           .all()
     }),
@@ -165,9 +168,9 @@ const openPrepared = (file: string): SideHandle => {
     data: p("data")
   }).prepare()
   const newestPage = db.select().from(events).where(eq(events.sessionId, p("sessionId")))
-    .orderBy(desc(events.timestamp), desc(rowid)).limit(p("limit")).prepare()
+    .orderBy(...newestFirst).limit(p("limit")).prepare()
   const olderPage = db.select().from(events).where(and(eq(events.sessionId, p("sessionId")), olderThan(p("before"))))
-    .orderBy(desc(events.timestamp), desc(rowid)).limit(p("limit")).prepare()
+    .orderBy(...newestFirst).limit(p("limit")).prepare()
   const listSessions = db.select().from(sessions).orderBy(desc(sessions.createdAt), desc(rowid)).prepare()
   const recordMetrics = db.insert(sessionMetrics).values({
     sessionId: p("sessionId"),

@@ -15,10 +15,13 @@ const insertEventSql = `INSERT INTO events (id, event_type, priority, session_id
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 const getSessionSql = "SELECT * FROM sessions WHERE id = ?"
 const listSessionsSql = "SELECT * FROM sessions ORDER BY created_at DESC, rowid DESC"
-export const newestPageSql = "SELECT * FROM events WHERE session_id = ? ORDER BY timestamp DESC, rowid DESC LIMIT ?"
+// Pages order by julianday(timestamp), the expression migration 7's time indices hold: the
+// same index as ennio-db's, read in order (ordered by the text, they would sort every match).
+export const newestPageSql =
+  "SELECT * FROM events WHERE session_id = ? ORDER BY julianday(timestamp) DESC, rowid DESC LIMIT ?"
 const olderPageSql = `SELECT * FROM events WHERE session_id = ?
-  AND (timestamp, rowid) < (SELECT timestamp, rowid FROM events WHERE id = ?)
-  ORDER BY timestamp DESC, rowid DESC LIMIT ?`
+  AND (julianday(timestamp), rowid) < (SELECT julianday(timestamp), rowid FROM events WHERE id = ?)
+  ORDER BY julianday(timestamp) DESC, rowid DESC LIMIT ?`
 // RETURNING, because metrics.record returns the counters after the change.
 const recordMetricsSql = `INSERT INTO session_metrics (session_id, total_tokens_in, total_tokens_out,
   estimated_cost_usd, ci_runs, ci_failures, review_rounds, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?)
