@@ -91,19 +91,27 @@ const eventTypes: ReadonlyArray<EventType> = [
   "session_working", "status_changed", "activity_changed", "pr_created", "pr_updated", "ci_passing", "ci_failing",
   "review_pending", "review_changes_requested", "reaction_triggered"
 ]
+/** W10a's type: one of the ten above, so about a tenth of the W6 table's events. */
+export const dashboardEventType: EventType = "ci_failing"
 const priorities: ReadonlyArray<EventPriority> = ["info", "info", "info", "action", "urgent", "critical"]
 const topics = ["auth", "billing", "search", "cache", "parser", "scheduler", "exporter", "webhooks"]
 
 const projectIds: ReadonlyArray<string> = ["ennio-app", "ennio-api", "ennio-docs"]
 
+/** W10's rare project: a few sessions of its own, about 1% of the W6 table's events. */
+export const rareProjectId = "ennio-labs"
+
 const epoch = Date.UTC(2026, 0, 5, 8, 0, 0)
 const iso = (ms: number) => new Date(epoch + ms).toISOString()
 
-/** Session `index` of a named family (`w1`, `w2`, …): its id is `<family>-s<index>`. */
-const sessionSpec = (family: string, index: number): SessionSpec => {
+/**
+ * Session `index` of a named family (`w1`, `w2`, …): its id is `<family>-s<index>`; its project
+ * is one of three in turn unless `project` is given.
+ */
+const sessionSpec = (family: string, index: number, project?: string): SessionSpec => {
   const rng = rngFor(1, index)
   const topic = pick(rng, topics)
-  const projectId = projectIds[index % projectIds.length]!
+  const projectId = project ?? projectIds[index % projectIds.length]!
   const prNumber = 100 + index
   const createdMs = index * 60_000 + int(rng, 30_000)
   return {
@@ -139,9 +147,9 @@ const sessionSpec = (family: string, index: number): SessionSpec => {
   }
 }
 
-/** `count` sessions of one family, indices 0 … count − 1. */
-export const sessionSpecs = (family: string, count: number): Array<SessionSpec> =>
-  Array.from({ length: count }, (_, index) => sessionSpec(family, index))
+/** `count` sessions of one family, indices 0 … count − 1 (all in `project`, if given). */
+export const sessionSpecs = (family: string, count: number, project?: string): Array<SessionSpec> =>
+  Array.from({ length: count }, (_, index) => sessionSpec(family, index, project))
 
 /** Event `index` of a family, for the given session; timestamps grow with the index. */
 export const eventSpec = (family: string, index: number, session: SessionSpec): EventSpec => {

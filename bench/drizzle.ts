@@ -105,6 +105,14 @@ const openBuilder = (file: string): SideHandle => {
           .limit(limit)
           .all()
     }),
+    eventsOfType: (eventType, limit) => ({
+      kind: "sync",
+      op: () => db.select().from(events).where(eq(events.eventType, eventType)).orderBy(...newestFirst).limit(limit).all()
+    }),
+    eventsOfProject: (projectId, limit) => ({
+      kind: "sync",
+      op: () => db.select().from(events).where(eq(events.projectId, projectId)).orderBy(...newestFirst).limit(limit).all()
+    }),
     sessionsList: () => ({
       kind: "sync",
       op: () => db.select().from(sessions).orderBy(desc(sessions.createdAt), desc(rowid)).all()
@@ -171,6 +179,10 @@ const openPrepared = (file: string): SideHandle => {
     .orderBy(...newestFirst).limit(p("limit")).prepare()
   const olderPage = db.select().from(events).where(and(eq(events.sessionId, p("sessionId")), olderThan(p("before"))))
     .orderBy(...newestFirst).limit(p("limit")).prepare()
+  const newestOfType = db.select().from(events).where(eq(events.eventType, p("eventType")))
+    .orderBy(...newestFirst).limit(p("limit")).prepare()
+  const newestOfProject = db.select().from(events).where(eq(events.projectId, p("projectId")))
+    .orderBy(...newestFirst).limit(p("limit")).prepare()
   const listSessions = db.select().from(sessions).orderBy(desc(sessions.createdAt), desc(rowid)).prepare()
   const recordMetrics = db.insert(sessionMetrics).values({
     sessionId: p("sessionId"),
@@ -197,6 +209,8 @@ const openPrepared = (file: string): SideHandle => {
         ? () => newestPage.all({ sessionId, limit })
         : () => olderPage.all({ sessionId, before, limit })
     }),
+    eventsOfType: (eventType, limit) => ({ kind: "sync", op: () => newestOfType.all({ eventType, limit }) }),
+    eventsOfProject: (projectId, limit) => ({ kind: "sync", op: () => newestOfProject.all({ projectId, limit }) }),
     sessionsList: () => ({ kind: "sync", op: () => listSessions.all() }),
     metricsRecord: (specs) => ({
       kind: "sync",

@@ -78,6 +78,14 @@ const openUrl = async (url: string): Promise<SideHandle> => {
       const options = { limit, before }
       return { kind: "effect", runPromise, op: () => events.listBySession(sessionId, options) }
     },
+    eventsOfType: (eventType, limit) => {
+      const options = { limit }
+      return { kind: "effect", runPromise, op: () => events.listByType(eventType, options) }
+    },
+    eventsOfProject: (projectId, limit) => {
+      const options = { limit }
+      return { kind: "effect", runPromise, op: () => events.listByProject(projectId, options) }
+    },
     sessionsList: () => ({ kind: "effect", runPromise, op: () => sessions.list() }),
     metricsRecord: (specs) => ({
       kind: "effect",
@@ -96,17 +104,19 @@ export const ennio: Side = { name: "ennio-db", open: (file) => openUrl(`sqlite:$
 /** The PostgreSQL column's ennio-db: `Database.layer({ url: "postgres://…" })`, its own pool (10 connections). */
 export const ennioPg: PgSide = { name: "ennio-pg", open: openUrl }
 
-/** Runs `listBySession` once on `layer` and returns the statements it sent through @effect/sql, compiled. */
-export const captureListBySession = async (
+/** One read of the events repository whose statements are captured and explained (W6, W10). */
+export type EventsRead = (events: EventsRepo) => Effect.Effect<unknown, unknown>
+
+/** Runs `read` once on `layer` and returns the statements it sent through @effect/sql, compiled. */
+export const captureEvents = async (
   layer: ReturnType<typeof Repos.layerDatabase>,
-  sessionId: string,
-  options: { readonly limit: number; readonly before: string | undefined }
+  read: EventsRead
 ): Promise<Array<readonly [string, ReadonlyArray<unknown>]>> => {
   const captured: Array<readonly [string, ReadonlyArray<unknown>]> = []
   const runtime = ManagedRuntime.make(layer)
   try {
     await runtime.runPromise(
-      Effect.flatMap(EventsRepo, (events) => events.listBySession(sessionId, options)).pipe(
+      Effect.flatMap(EventsRepo, read).pipe(
         Statement.withTransformer((statement) =>
           Effect.sync(() => {
             captured.push(statement.compile())
@@ -129,16 +139,9 @@ export interface QueryPlan {
   readonly tempBTree: boolean
 }
 
-/**
- * Runs `listBySession` once, captures the statements it sends through @effect/sql, and asks
- * SQLite for their plans on the same file.
- */
-export const explainListBySession = async (
-  file: string,
-  sessionId: string,
-  options: { readonly limit: number; readonly before: string | undefined }
-): Promise<ReadonlyArray<QueryPlan>> => {
-  const captured = await captureListBySession(layerFor(file), sessionId, options)
+/** Runs `read` once, captures the statements it sends through @effect/sql, and asks SQLite for their plans on the same file. */
+export const explainEvents = async (file: string, read: EventsRead): Promise<ReadonlyArray<QueryPlan>> => {
+  const captured = await captureEvents(layerFor(file), read)
   const db = openConnection(file)
   try {
     return captured.map(([text, params]) => {

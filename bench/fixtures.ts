@@ -10,38 +10,57 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Database } from "../src/index.js"
 import { openConnection } from "./connection.js"
-import { eventSpec, type EventSpec, sessionSpecs } from "./data.js"
+import { eventSpec, type EventSpec, rareProjectId, sessionSpecs } from "./data.js"
 import { newestPageSql, seedRows } from "./raw.js"
 
-/** A table of events in which one session holds every `stride`-th event, the rest spread over other sessions. */
+/**
+ * A table of events in which one session holds every `stride`-th event, the rest spread over
+ * other sessions; about 1% of them belong to a rare project's sessions.
+ */
 export interface EventTable {
   readonly file: string
   readonly totalEvents: number
   readonly sessionId: string
   readonly sessionEvents: number
+  readonly rareProjectEvents: number
 }
 
 const removeDatabase = (file: string) => {
   for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(file + suffix, { force: true })
 }
 
+// Event i with i % 100 = 99 goes to the rare project (W10b): 1% of the rows, spread through time.
+const rareEvery = 100
+const rareSessions = 10
+
 /**
  * The rows of an event table: `totalEvents` events; the session `<family>-s0` holds
- * `sessionEvents` of them, interleaved in time with the others' (spread over 999 more sessions).
+ * `sessionEvents` of them, interleaved in time with the others' (spread over 999 more sessions),
+ * and about 1% belong to `rareProjectId` (10 sessions `<family>r-s<n>`, W10b's project).
+ * A table of one session only has no rare project.
  */
 export const eventTableRows = (family: string, totalEvents: number, sessionEvents: number) => {
-  const sessions = sessionSpecs(family, sessionEvents === totalEvents ? 1 : 1_000)
-  const target = sessions[0]!
-  const others = sessions.slice(1)
+  const single = sessionEvents === totalEvents
+  const common = sessionSpecs(family, single ? 1 : 1_000)
+  const rare = single ? [] : sessionSpecs(`${family}r`, rareSessions, rareProjectId)
+  const target = common[0]!
+  const others = common.slice(1)
   const stride = totalEvents / sessionEvents
   if (!Number.isInteger(stride)) throw new Error(`${totalEvents} events cannot be shared evenly by ${sessionEvents}`)
+  const isRare = (i: number) => rare.length > 0 && i % stride !== 0 && i % rareEvery === rareEvery - 1
+  let rareProjectEvents = 0
+  for (let i = rareEvery - 1; i < totalEvents; i += rareEvery) if (isRare(i)) rareProjectEvents++
   function* events(): Generator<EventSpec> {
     for (let i = 0; i < totalEvents; i++) {
-      const owner = i % stride === 0 ? target : others[i % others.length]!
+      const owner = i % stride === 0
+        ? target
+        : isRare(i)
+        ? rare[Math.floor(i / rareEvery) % rare.length]!
+        : others[i % others.length]!
       yield eventSpec(family, i, owner)
     }
   }
-  return { sessions, sessionId: target.id, events }
+  return { sessions: [...common, ...rare], sessionId: target.id, rareProjectEvents, events }
 }
 
 export class Fixtures {
@@ -80,14 +99,11 @@ export class Fixtures {
     return file
   }
 
-  /**
-   * `totalEvents` events in one transaction; the session `<family>-s0` holds `sessionEvents`
-   * of them, interleaved in time with the others' (spread over 999 more sessions).
-   */
+  /** `eventTableRows` written in one transaction. */
   eventTable(family: string, totalEvents: number, sessionEvents: number): EventTable {
-    const { events, sessionId, sessions } = eventTableRows(family, totalEvents, sessionEvents)
+    const { events, rareProjectEvents, sessionId, sessions } = eventTableRows(family, totalEvents, sessionEvents)
     const file = this.fresh(family, (db) => seedRows(db, { sessions, events: events() }))
-    return { file, totalEvents, sessionId, sessionEvents }
+    return { file, totalEvents, sessionId, sessionEvents, rareProjectEvents }
   }
 
   /** The id of the last event on the newest page: the `before` cursor of the next page. */

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--pg URL] [--out DIR]`: every workload on every side, then the
- * query plans, the memory check and the cold start, then the PostgreSQL column (W1–W8 on the
+ * query plans, the memory check and the cold start, then the PostgreSQL column (W1–W8, W10 on the
  * `pg` driver and on ennio-db over PostgreSQL) when `--pg URL` or `ENNIO_TEST_PG_URL` names a
  * server; prints the table and writes bench/results.{json,svg} (bench/results.quick.{json,svg}
  * in quick mode, so a quick run never replaces a full one; `--out DIR` writes them to DIR instead).
@@ -15,7 +15,7 @@ import { renderChart } from "./chart.js"
 import { coldStart } from "./cold-start.js"
 import { full, pgFull, pgQuick, quick } from "./config.js"
 import { drizzleBuilder, drizzlePrepared } from "./drizzle.js"
-import { ennio, explainListBySession } from "./ennio.js"
+import { ennio, explainEvents } from "./ennio.js"
 import { Fixtures } from "./fixtures.js"
 import { type Runner, runInRotation, runOnce } from "./measure.js"
 import { checkStreamMemory } from "./memory-check.js"
@@ -165,23 +165,16 @@ const main = async () => {
     void Promise.race([Promise.allSettled(cleanups.map((cleanup) => cleanup())), timeout]).then(() => process.exit(130))
   })
   try {
-    const { pageTable, workloads } = makeWorkloads(sizes, fixtures)
+    const { workloads } = makeWorkloads(sizes, fixtures)
     const results: Array<WorkloadResult> = []
     const sqliteContents = new Map<string, string>()
     for (const workload of workloads) {
       progress(`${workload.id} ${workload.title}`)
       const [result, expected] = await runWorkload(workload, fixtures, pgUrl !== undefined)
       if (expected !== undefined) sqliteContents.set(workload.id, expected)
+      const { explain } = workload
       results.push(
-        workload.id === "W6a" || workload.id === "W6b"
-          ? {
-            ...result,
-            queryPlans: await explainListBySession(pageTable().table.file, pageTable().table.sessionId, {
-              limit: sizes.pageSize,
-              before: workload.id === "W6b" ? pageTable().cursor : undefined
-            })
-          }
-          : result
+        explain === undefined ? result : { ...result, queryPlans: await explainEvents(explain.file(), explain.read) }
       )
     }
     progress(`memory: streamBySession over ${sizes.streamEvents.toLocaleString("en-US")} events`)

@@ -31,6 +31,8 @@ export const pgNewestPageSql = "SELECT * FROM events WHERE session_id = $1 ORDER
 const olderPage = `SELECT * FROM events WHERE session_id = $1
   AND (timestamp, seq) < (SELECT timestamp, seq FROM events WHERE id = $2)
   ORDER BY timestamp DESC, seq DESC LIMIT $3`
+const newestOfType = "SELECT * FROM events WHERE event_type = $1 ORDER BY timestamp DESC, seq DESC LIMIT $2"
+const newestOfProject = "SELECT * FROM events WHERE project_id = $1 ORDER BY timestamp DESC, seq DESC LIMIT $2"
 // RETURNING, because metrics.record returns the counters after the change.
 const recordMetrics = `INSERT INTO session_metrics (session_id, total_tokens_in, total_tokens_out,
   estimated_cost_usd, ci_runs, ci_failures, review_rounds, updated_at) VALUES ($1, $2, $3, $4, $5, 0, 0, $6)
@@ -104,6 +106,16 @@ export const pgRaw: PgSide = {
             (await pool.query({ name: "newest_page", text: pgNewestPageSql, values: [sessionId, limit] })).rows
           : async () =>
             (await pool.query({ name: "older_page", text: olderPage, values: [sessionId, before, limit] })).rows
+      }),
+      eventsOfType: (eventType, limit) => ({
+        kind: "async",
+        op: async () =>
+          (await pool.query({ name: "newest_of_type", text: newestOfType, values: [eventType, limit] })).rows
+      }),
+      eventsOfProject: (projectId, limit) => ({
+        kind: "async",
+        op: async () =>
+          (await pool.query({ name: "newest_of_project", text: newestOfProject, values: [projectId, limit] })).rows
       }),
       sessionsList: () => ({
         kind: "async",

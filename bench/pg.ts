@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL column: W1–W8 on "pg raw" (the `pg` driver) and "ennio-db (pg)" (the public
+ * The PostgreSQL column: W1–W8 and W10 on "pg raw" (the `pg` driver) and "ennio-db (pg)" (the public
  * repositories over `Database.layer({ url: "postgres://…" })`), in a database made for the run.
  * The same rows as the SQLite sides (the first ones, where a workload runs fewer operations
  * here), the same checks that both sides did the same work, and — where the data are the same
@@ -7,7 +7,8 @@
  */
 import * as Pg from "pg"
 import type { PgSizes, Sizes } from "./config.js"
-import { captureListBySession, ennioPg } from "./ennio.js"
+import { dashboardEventType, rareProjectId } from "./data.js"
+import { captureEvents, ennioPg, type EventsRead } from "./ennio.js"
 import { eventTableRows } from "./fixtures.js"
 import {
   concurrentRunner,
@@ -22,7 +23,7 @@ import { Repos } from "../src/index.js"
 import { displayUrl, PgFixtures, pgSeedRows } from "./pg-fixtures.js"
 import { pgNewestPageSql, pgRaw } from "./pg-raw.js"
 import { type PgSide, type PgSideName, type SideHandle, sideLabels } from "./side.js"
-import type { WorkloadId } from "./targets.js"
+import { pgTargets, type WorkloadId } from "./targets.js"
 import { assertSame, canonicalDigest, summarize } from "./verify.js"
 import { type Check, metricsDigest, workloadData, workloadTitles } from "./workloads.js"
 
@@ -35,7 +36,7 @@ const sessionsDigest = `SELECT id, project_id, status, activity, branch, issue_i
   restored_at, archived_at FROM sessions ORDER BY id`
 const eventsDigest = "SELECT id, event_type, priority, session_id, project_id, timestamp, message, data FROM events ORDER BY id"
 
-/** One statement ennio-db ran for W6, and how PostgreSQL plans it. */
+/** One statement ennio-db ran for W6 or W10, and how PostgreSQL plans it. */
 export interface PgQueryPlan {
   readonly sql: string
   readonly plan: ReadonlyArray<string>
@@ -61,6 +62,14 @@ export interface PgWorkloadResult {
    */
   readonly matchesSqlite: boolean
   readonly queryPlans?: ReadonlyArray<PgQueryPlan>
+  /** ennio-db (pg) against its target, where it has one (W10). */
+  readonly verdict?: PgVerdict
+}
+
+export interface PgVerdict {
+  readonly target: string
+  readonly measured: string
+  readonly met: boolean
 }
 
 export type PostgresResult =
@@ -92,6 +101,8 @@ interface PgWorkload {
   readonly runner: (run: Run) => Runner
   readonly check: Check
   readonly matchesSqlite: boolean
+  /** The read whose statements ennio-db sends are explained on W6's table (the paging workloads). */
+  readonly explain?: EventsRead
   /** Drops what only this workload used. */
   readonly done: () => Promise<void>
 }
@@ -105,7 +116,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 const schemaName = (id: string, side: PgSideName) => `${id.toLowerCase()}_${side.replace("-", "_")}`
 
-/** W1–W8 on PostgreSQL. `sqlite`: the SQLite run's sizes, to tell which reads see the same data. */
+/** W1–W8 and W10 on PostgreSQL. `sqlite`: the SQLite run's sizes, to tell which reads see the same data. */
 const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
   const data = workloadData(sizes)
   const title = workloadTitles(sizes)
@@ -129,7 +140,7 @@ const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
     return { database: () => make(), done: () => pg.drop(schema) }
   }
 
-  // W6a and W6b read one table, built on first use; `bind` (synchronous) finds it here.
+  // W6a, W6b, W10a and W10b read one table, built on first use; `bind` (synchronous) finds it here.
   let pageTableBuilt: { url: string; schema: string; sessionId: string; cursor: string; seconds: number } | undefined
   const pageTable = onceAsync(async () => {
     const rows = eventTableRows("w6", sizes.pageTableEvents, sizes.pageSessionEvents)
@@ -144,6 +155,7 @@ const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
   const w7 = shared("w7", (client) => pgSeedRows(client, { sessions: data.listSessions() }))
   const samePageTable = sizes.pageTableEvents === sqlite.pageTableEvents &&
     sizes.pageSessionEvents === sqlite.pageSessionEvents && sizes.pageSize === sqlite.pageSize
+  const limit = { limit: sizes.pageSize }
 
   const workloads: ReadonlyArray<PgWorkload> = [
     {
@@ -206,17 +218,19 @@ const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
       bind: (handle) => handle.eventsPage(pageTableBuilt!.sessionId, undefined, sizes.pageSize),
       runner: (run) => sequentialRunner(run, sizes.page),
       check: { kind: "result" },
-      matchesSqlite: samePageTable
+      matchesSqlite: samePageTable,
+      explain: (events) => events.listBySession(pageTableBuilt!.sessionId, limit)
     },
     {
       id: "W6b",
       title: title.W6b,
       database: async () => pageTable(),
-      done: () => pg.drop("w6"),
+      done: async () => {},
       bind: (handle) => handle.eventsPage(pageTableBuilt!.sessionId, pageTableBuilt!.cursor, sizes.pageSize),
       runner: (run) => sequentialRunner(run, sizes.page),
       check: { kind: "result" },
-      matchesSqlite: samePageTable
+      matchesSqlite: samePageTable,
+      explain: (events) => events.listBySession(pageTableBuilt!.sessionId, { ...limit, before: pageTableBuilt!.cursor })
     },
     {
       id: "W7",
@@ -236,6 +250,29 @@ const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
       runner: (run) => concurrentRunner(run, sizes.concurrentRecord),
       check: { kind: "digest", query: metricsDigest },
       matchesSqlite: same([sizes.concurrentRecord, sizes.writeSessions], [sqlite.concurrentRecord, sqlite.writeSessions])
+    },
+    {
+      id: "W10a",
+      title: title.W10a,
+      database: async () => pageTable(),
+      done: async () => {},
+      bind: (handle) => handle.eventsOfType(dashboardEventType, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" },
+      matchesSqlite: samePageTable,
+      explain: (events) => events.listByType(dashboardEventType, limit)
+    },
+    {
+      id: "W10b",
+      title: title.W10b,
+      database: async () => pageTable(),
+      // The last reader of W6's table.
+      done: () => pg.drop("w6"),
+      bind: (handle) => handle.eventsOfProject(rareProjectId, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" },
+      matchesSqlite: samePageTable,
+      explain: (events) => events.listByProject(rareProjectId, limit)
     }
   ]
   return { workloads, pageTable }
@@ -294,13 +331,13 @@ const runPgWorkload = async (
   }
 }
 
-/** EXPLAIN of the statements ennio-db sends for one W6 page. */
+/** EXPLAIN of the statements ennio-db sends for one page of W6's table. */
 const explainPage = async (
   pg: PgFixtures,
-  table: { readonly url: string; readonly schema: string; readonly sessionId: string },
-  options: { readonly limit: number; readonly before: string | undefined }
+  table: { readonly url: string; readonly schema: string },
+  read: EventsRead
 ): Promise<Array<PgQueryPlan>> => {
-  const captured = await captureListBySession(Repos.layerDatabase({ url: table.url }), table.sessionId, options)
+  const captured = await captureEvents(Repos.layerDatabase({ url: table.url }), read)
   const plans: Array<PgQueryPlan> = []
   for (const [text, params] of captured) {
     const plan = await pg.explain(table.schema, text, params)
@@ -312,6 +349,24 @@ const explainPage = async (
     })
   }
   return plans
+}
+
+/** ennio-db (pg) against `pgTargets`: its p50, and every statement an index scan without a sort. */
+const verdictFor = (
+  result: PgWorkloadResult,
+  plans: ReadonlyArray<PgQueryPlan>
+): { readonly verdict?: PgVerdict } => {
+  const target = pgTargets[result.id]
+  const ennio = result.results.find((side) => side.side === "ennio-pg")
+  if (target === undefined || target.kind !== "p50" || ennio === undefined) return {}
+  const indexed = plans.length > 0 && plans.every((plan) => plan.usesIndex && !plan.sorts)
+  return {
+    verdict: {
+      target: target.label,
+      measured: `p50 ${ennio.p50Us.toFixed(1)} µs, plan ${indexed ? "indexed" : "NOT indexed"}`,
+      met: ennio.p50Us <= target.maxUs && indexed
+    }
+  }
 }
 
 const unreachable = (url: string, error: unknown) =>
@@ -375,15 +430,11 @@ export const runPostgres = async (
       }
       progress(`${workload.id} on PostgreSQL: ${workload.title}`)
       const result = await runPgWorkload(workload, pg, sqliteContents.get(workload.id))
-      if (workload.id === "W6a" || workload.id === "W6b") {
-        const table = await pageTable()
-        const queryPlans = await explainPage(pg, table, {
-          limit: sizes.pageSize,
-          before: workload.id === "W6b" ? table.cursor : undefined
-        })
-        results.push({ ...result, queryPlans })
-      } else {
+      if (workload.explain === undefined) {
         results.push(result)
+      } else {
+        const queryPlans = await explainPage(pg, await pageTable(), workload.explain)
+        results.push({ ...result, queryPlans, ...verdictFor(result, queryPlans) })
       }
       await workload.done()
     }

@@ -76,7 +76,7 @@ const main = async () => {
   try {
     const workload = makeWorkloads(sizes, fixtures).workloads.find((candidate) => candidate.id === workloadId)
     if (side === undefined || workload === undefined) {
-      throw new Error(`usage: npx tsx bench/profile.ts <W1…W8, W6a, W6b> [${sides.map((s) => s.name).join("|")}]`)
+      throw new Error(`usage: npx tsx bench/profile.ts <W1…W8, W6a, W6b, W10a, W10b> [${sides.map((s) => s.name).join("|")}]`)
     }
     const handle = await side.open(workload.database(side.name))
     try {

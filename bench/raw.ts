@@ -22,6 +22,10 @@ export const newestPageSql =
 const olderPageSql = `SELECT * FROM events WHERE session_id = ?
   AND (julianday(timestamp), rowid) < (SELECT julianday(timestamp), rowid FROM events WHERE id = ?)
   ORDER BY julianday(timestamp) DESC, rowid DESC LIMIT ?`
+const newestOfTypeSql =
+  "SELECT * FROM events WHERE event_type = ? ORDER BY julianday(timestamp) DESC, rowid DESC LIMIT ?"
+const newestOfProjectSql =
+  "SELECT * FROM events WHERE project_id = ? ORDER BY julianday(timestamp) DESC, rowid DESC LIMIT ?"
 // RETURNING, because metrics.record returns the counters after the change.
 const recordMetricsSql = `INSERT INTO session_metrics (session_id, total_tokens_in, total_tokens_out,
   estimated_cost_usd, ci_runs, ci_failures, review_rounds, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?)
@@ -66,6 +70,8 @@ export const raw: Side = {
     const listSessions = db.prepare(listSessionsSql)
     const newestPage = db.prepare(newestPageSql)
     const olderPage = db.prepare(olderPageSql)
+    const newestOfType = db.prepare(newestOfTypeSql)
+    const newestOfProject = db.prepare(newestOfProjectSql)
     const recordMetrics = db.prepare(recordMetricsSql)
     const insertAll = db.transaction((events: ReadonlyArray<EventSpec>) => {
       for (const e of events) insertEvent(insertEventStatement, e)
@@ -81,6 +87,8 @@ export const raw: Side = {
           ? () => newestPage.all(sessionId, limit)
           : () => olderPage.all(sessionId, before, limit)
       }),
+      eventsOfType: (eventType, limit) => ({ kind: "sync", op: () => newestOfType.all(eventType, limit) }),
+      eventsOfProject: (projectId, limit) => ({ kind: "sync", op: () => newestOfProject.all(projectId, limit) }),
       sessionsList: () => ({ kind: "sync", op: () => listSessions.all() }),
       metricsRecord: (specs) => ({
         kind: "sync",

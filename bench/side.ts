@@ -2,6 +2,7 @@
  * What every side offers the workloads: each method takes the workload's data up front
  * (converted to the side's own input form before any timing) and returns operation `i`.
  */
+import type { EventType } from "../src/index.js"
 import type { EventSpec, MetricsSpec, SessionSpec } from "./data.js"
 import type { Run } from "./measure.js"
 
@@ -30,6 +31,10 @@ export interface SideHandle {
   readonly eventsInsertMany: (batches: ReadonlyArray<ReadonlyArray<EventSpec>>) => Run
   /** W6: the session's newest `limit` events, or those older than event `before`. */
   readonly eventsPage: (sessionId: string, before: string | undefined, limit: number) => Run
+  /** W10a: the newest `limit` events of one type. */
+  readonly eventsOfType: (eventType: EventType, limit: number) => Run
+  /** W10b: the newest `limit` events of one project. */
+  readonly eventsOfProject: (projectId: string, limit: number) => Run
   /** W7: every session, newest first. */
   readonly sessionsList: () => Run
   /** W8: add `specs[i]` to its session's counters. */

@@ -1,17 +1,20 @@
 /**
- * W1–W8: for each, the database a side starts from, its operation on that side, how it is
+ * W1–W8, W10: for each, the database a side starts from, its operation on that side, how it is
  * timed, and how the sides are checked to have done the same work.
  */
 import type { Sizes, WorkloadSizes } from "./config.js"
 import {
+  dashboardEventType,
   eventSpec,
   type EventSpec,
   metricsSpec,
   randomIndices,
+  rareProjectId,
   type SessionSpec,
   sessionSpecs
 } from "./data.js"
-import { type EventTable, Fixtures } from "./fixtures.js"
+import type { EventsRead } from "./ennio.js"
+import { type EventTable, eventTableRows, Fixtures } from "./fixtures.js"
 import {
   concurrentOps,
   concurrentRunner,
@@ -36,6 +39,8 @@ export interface Workload {
   readonly bind: (handle: SideHandle) => Run
   readonly runner: (run: Run) => Runner
   readonly check: Check
+  /** The read whose statements ennio-db sends are explained on `file` (the paging workloads). */
+  readonly explain?: { readonly file: () => string; readonly read: EventsRead }
 }
 
 /** The W6 table and the cursor of its second page, built on first use. */
@@ -91,6 +96,7 @@ export const workloadData = (sizes: WorkloadSizes) => {
 /** What each workload measures, in words, for the table, the JSON and the chart. */
 export const workloadTitles = (sizes: WorkloadSizes): Record<Workload["id"], string> => {
   const pageScope = `session of ${count(sizes.pageSessionEvents)} in ${count(sizes.pageTableEvents)} events`
+  const { rareProjectEvents } = eventTableRows("w6", sizes.pageTableEvents, sizes.pageSessionEvents)
   return {
     W1: `sessions.get by id, ${count(sizes.getTableSessions)} sessions, random order`,
     W2: "sessions.insert, full rows with JSON columns",
@@ -100,7 +106,11 @@ export const workloadTitles = (sizes: WorkloadSizes): Record<Workload["id"], str
     W6a: `listBySession newest ${sizes.pageSize}, ${pageScope}`,
     W6b: `listBySession next ${sizes.pageSize} through \`before\`, ${pageScope}`,
     W7: `sessions.list() of ${count(sizes.listSessions)} sessions`,
-    W8: `metrics.record from ${sizes.concurrentRecord.callers} concurrent callers`
+    W8: `metrics.record from ${sizes.concurrentRecord.callers} concurrent callers`,
+    W10a: `listByType newest ${sizes.pageSize}, ${dashboardEventType} (1 type of 10) in ${count(sizes.pageTableEvents)} events`,
+    W10b: `listByProject newest ${sizes.pageSize}, a project of ${count(rareProjectEvents)} in ${
+      count(sizes.pageTableEvents)
+    } events`
   }
 }
 
@@ -113,6 +123,8 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
     const table = fixtures.eventTable("w6", sizes.pageTableEvents, sizes.pageSessionEvents)
     return { table, cursor: Fixtures.pageCursor(table, sizes.pageSize) }
   })
+  const pageFile = () => pageTable().table.file
+  const limit = { limit: sizes.pageSize }
 
   const workloads: ReadonlyArray<Workload> = [
     {
@@ -162,7 +174,8 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
       database: (side) => fixtures.copy(pageTable().table.file, `w6a-${side}`),
       bind: (handle) => handle.eventsPage(pageTable().table.sessionId, undefined, sizes.pageSize),
       runner: (run) => sequentialRunner(run, sizes.page),
-      check: { kind: "result" }
+      check: { kind: "result" },
+      explain: { file: pageFile, read: (events) => events.listBySession(pageTable().table.sessionId, limit) }
     },
     {
       id: "W6b",
@@ -170,7 +183,11 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
       database: (side) => fixtures.copy(pageTable().table.file, `w6b-${side}`),
       bind: (handle) => handle.eventsPage(pageTable().table.sessionId, pageTable().cursor, sizes.pageSize),
       runner: (run) => sequentialRunner(run, sizes.page),
-      check: { kind: "result" }
+      check: { kind: "result" },
+      explain: {
+        file: pageFile,
+        read: (events) => events.listBySession(pageTable().table.sessionId, { ...limit, before: pageTable().cursor })
+      }
     },
     {
       id: "W7",
@@ -188,7 +205,26 @@ export const makeWorkloads = (sizes: Sizes, fixtures: Fixtures) => {
       bind: (handle) => handle.metricsRecord(deltas()),
       runner: (run) => concurrentRunner(run, sizes.concurrentRecord),
       check: { kind: "digest", query: metricsDigest }
+    },
+    // W10 reads W6's table (its rare project included): a second table of this size would double the build time.
+    {
+      id: "W10a",
+      title: title.W10a,
+      database: (side) => fixtures.copy(pageFile(), `w10a-${side}`),
+      bind: (handle) => handle.eventsOfType(dashboardEventType, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" },
+      explain: { file: pageFile, read: (events) => events.listByType(dashboardEventType, limit) }
+    },
+    {
+      id: "W10b",
+      title: title.W10b,
+      database: (side) => fixtures.copy(pageFile(), `w10b-${side}`),
+      bind: (handle) => handle.eventsOfProject(rareProjectId, sizes.pageSize),
+      runner: (run) => sequentialRunner(run, sizes.page),
+      check: { kind: "result" },
+      explain: { file: pageFile, read: (events) => events.listByProject(rareProjectId, limit) }
     }
   ]
-  return { workloads, pageTable }
+  return { workloads }
 }
