@@ -11,6 +11,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Tracer from "effect/Tracer"
+import { globalOptionsFirst } from "./Arguments.js"
 import { demo } from "./DemoCommand.js"
 import { events } from "./EventsCommand.js"
 import { exitCode } from "./Failures.js"
@@ -21,6 +22,7 @@ import { projects } from "./ProjectsCommand.js"
 import { prune } from "./PruneCommand.js"
 import { sessions } from "./SessionsCommand.js"
 import * as SpanTree from "./SpanTree.js"
+import * as Scheduler from "./Scheduler.js"
 import * as Screen from "./Screen.js"
 import { status } from "./StatusCommand.js"
 
@@ -45,4 +47,9 @@ const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTermin
  * @since 0.1.0
  */
 export const main = (argv: ReadonlyArray<string>): Effect.Effect<number> =>
-  exitCode(cli(argv)).pipe(Screen.withColourOnlyWhereShown, Effect.provide(platform))
+  exitCode(cli([...argv.slice(0, 2), ...globalOptionsFirst(argv.slice(2))])).pipe(
+    Screen.withColourOnlyWhereShown,
+    Effect.provide(platform),
+    // Ctrl-C and SIGTERM are seen within a few milliseconds of arriving.
+    Effect.withScheduler(Scheduler.make(10))
+  )

@@ -21,8 +21,8 @@ import { ennioDb, withDatabase } from "./GlobalOptions.js"
 import * as JsonOutput from "./JsonOutput.js"
 import * as ProgressBar from "./ProgressBar.js"
 
-// Sessions written per transaction: small enough for a lively progress bar, large enough to commit rarely.
-const sessionsPerTransaction = 25
+// Sessions written between two moves of the progress bar.
+const sessionsPerChunk = 25
 
 /** The day after the last one a demo wrote (recorded in each demo session's metadata), or day 1. */
 const nextDay = Effect.map(
@@ -49,21 +49,52 @@ const writeSessions = (plans: ReadonlyArray<DemoSimulation.SessionPlan>) =>
     }
   })
 
+/** What a demo day wrote, counted as it is written. */
+interface DaySummary {
+  readonly day: number
+  sessions: number
+  events: number
+  tokens: number
+  costUsd: number
+}
+
 /**
- * Claims the next day and writes its first sessions in one transaction. Two demos started
- * together may pick the same day: the one whose first sessions collide with the other's takes
- * the day after, so both succeed.
+ * Writes the next day whole, in one transaction: an interrupted demo leaves nothing of its day.
+ * Sessions are simulated a chunk at a time, between writes, so an interrupt stops it at once.
+ * Two demos started together may pick the same day: the one whose sessions collide with the
+ * other's takes the day after, so both succeed.
  */
-const claimDay = (seed: number, sessionCount: number) =>
+const writeDay = (seed: number, sessionCount: number) =>
   Database.transaction(Effect.gen(function*() {
     const day = yield* nextDay
-    const plans = DemoSimulation.plan({ seed, day, sessions: sessionCount })
-    yield* writeSessions(plans.slice(0, sessionsPerTransaction))
-    return { day, plans }
+    const plans = DemoSimulation.planLazily({ seed, day, sessions: sessionCount })
+    const progress = ProgressBar.make(sessionCount, "sessions")
+    const summary: DaySummary = { day, sessions: 0, events: 0, tokens: 0, costUsd: 0 }
+    const nextChunk = Effect.sync(() => {
+      const chunk: Array<DemoSimulation.SessionPlan> = []
+      while (chunk.length < sessionsPerChunk) {
+        const next = plans.next()
+        if (next.done === true) break
+        chunk.push(next.value)
+      }
+      return chunk
+    })
+    yield* Effect.gen(function*() {
+      for (let chunk = yield* nextChunk; chunk.length > 0; chunk = yield* nextChunk) {
+        yield* writeSessions(chunk)
+        for (const plan of chunk) {
+          summary.sessions++
+          summary.events += plan.events.length
+          for (const delta of plan.spending) {
+            summary.tokens += (delta.tokensIn ?? 0) + (delta.tokensOut ?? 0)
+            summary.costUsd += delta.costUsd ?? 0
+          }
+        }
+        yield* progress.advance(summary.sessions)
+      }
+    }).pipe(Effect.ensuring(progress.finish))
+    return summary
   })).pipe(Effect.retry({ times: 20, while: (error) => error._tag === "AlreadyExists" }))
-
-const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size))
 
 // Enough for a benchmark database; more would only take long to simulate.
 const maxSessions = 100_000
@@ -92,23 +123,15 @@ export const demo = Command.make("demo", {
       for (const { configHash, defaultBranch, id, name, path, repo } of DemoWorld.projects) {
         yield* projects.upsert({ id, name, repo, path, defaultBranch, configHash })
       }
-      const { day, plans } = yield* claimDay(seed, sessionCount)
-      const progress = ProgressBar.make(plans.length, "sessions")
-      const rest = chunksOf(plans.slice(sessionsPerTransaction), sessionsPerTransaction)
-      yield* progress.advance(Math.min(plans.length, sessionsPerTransaction))
-      yield* Effect.forEach(rest, (batch, i) =>
-        Database.transaction(writeSessions(batch)).pipe(
-          Effect.zipRight(progress.advance((i + 1) * sessionsPerTransaction + batch.length))
-        ), { discard: true }).pipe(Effect.ensuring(progress.finish))
-      const spent = plans.flatMap((plan) => plan.spending)
+      const day = yield* writeDay(seed, sessionCount)
       return {
-        day,
+        day: day.day,
         seed,
         projects: DemoWorld.projects.length,
-        sessions: plans.length,
-        events: plans.reduce((sum, plan) => sum + plan.events.length, 0),
-        tokens: spent.reduce((sum, delta) => sum + (delta.tokensIn ?? 0) + (delta.tokensOut ?? 0), 0),
-        cost_usd: spent.reduce((sum, delta) => sum + (delta.costUsd ?? 0), 0)
+        sessions: day.sessions,
+        events: day.events,
+        tokens: day.tokens,
+        cost_usd: day.costUsd
       }
     }))
     if (json) return yield* JsonOutput.print(summary)

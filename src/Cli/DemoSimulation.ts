@@ -333,13 +333,21 @@ const live = (walk: Walk, task: Task, nextPrNumber: () => number) => {
  *
  * @since 0.1.0
  */
-export const plan = (options: DayOptions): ReadonlyArray<SessionPlan> => {
+export const plan = (options: DayOptions): ReadonlyArray<SessionPlan> => Array.from(planLazily(options))
+
+/**
+ * `plan`, one session at a time: a long day is simulated as it is written, and stops when
+ * its writer does.
+ *
+ * @since 0.1.0
+ */
+export function* planLazily(options: DayOptions): Generator<SessionPlan> {
   const rng = Prngs.make(`ennio-demo:${options.seed}:${options.day}`)
   const morning = morningOf(options.day)
   const prNumbers = new Map(DemoWorld.projects.map((project) => [project.id, options.day * 1000]))
   const ids = new Set<string>()
   const starts = Array.from({ length: options.sessions }, () => morning + rng.int(0, spawnWindow)).sort((a, b) => a - b)
-  return starts.map((startedAt) => {
+  for (const startedAt of starts) {
     const project = rng.weighted(DemoWorld.projects.map((p) => [p, p.share] as const))
     const agent = rng.weighted(DemoWorld.agents.map((a) => [a, a.share] as const))
     let id: string
@@ -389,12 +397,12 @@ export const plan = (options: DayOptions): ReadonlyArray<SessionPlan> => {
       createdAt: DateTime.unsafeMake(startedAt),
       lastActivityAt: last ?? DateTime.unsafeMake(startedAt)
     }
-    return {
+    yield {
       session,
       events: walk.events,
       spending: walk.spending,
       timeToFirstPrSecs: walk.firstPrAt === undefined ? undefined : Math.round((walk.firstPrAt - startedAt) / 1000),
       timeToMergeSecs: walk.mergedAt === undefined ? undefined : Math.round((walk.mergedAt - startedAt) / 1000)
     }
-  })
+  }
 }

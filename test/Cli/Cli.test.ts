@@ -18,6 +18,7 @@ import { buildCli, type CliRun, hasScript, makeTempDir } from "./fixtures/cli.js
 type Cli = Awaited<ReturnType<typeof buildCli>>
 let cli: Cli["cli"]
 let cliOnTerminal: Cli["cliOnTerminal"]
+let cliSignalled: Cli["cliSignalled"]
 let removeCli = () => {}
 const temp = makeTempDir()
 // One demo database that the reading tests share; tests that write use databases of their own.
@@ -47,7 +48,7 @@ const expectOneLineFailure = (run: CliRun, message: string | RegExp) => {
 const ansi = /\x1b\[/
 
 beforeAll(async () => {
-  ;({ cli, cliOnTerminal, remove: removeCli } = await buildCli())
+  ;({ cli, cliOnTerminal, cliSignalled, remove: removeCli } = await buildCli())
   expect((await cli(["--database-url", demoUrl, "demo", "--seed", "7"])).code).toBe(0)
   sessions = await read(demoUrl, Effect.flatMap(SessionsRepo, (repo) => repo.list()))
 })
@@ -277,7 +278,7 @@ describe("migrate and prune", () => {
   it("migrate lists what it applied, then that the database is up to date", async () => {
     const url = temp.url("migrate.db")
     const first = json(await cli(["--database-url", url, "--json", "migrate"]))
-    expect(first.applied.map((m: { migration_id: number }) => m.migration_id)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(first.applied.map((m: { migration_id: number }) => m.migration_id)).toEqual(Array.from({ length: latestMigrationId }, (_, i) => i + 1))
     expect(json(await cli(["--database-url", url, "--json", "migrate"]))).toEqual({ applied: [], latest: latestMigrationId })
     expect((await cli(["--database-url", url, "migrate"])).stdout).toContain("is up to date")
   })
@@ -292,6 +293,47 @@ describe("migrate and prune", () => {
     const left = await read(url, Effect.flatMap(EventsRepo, (repo) => repo.listRecent(10)))
     expect(left).toEqual([])
   })
+})
+
+describe("global options", () => {
+  it("--json, --trace and --database-url work before the command, after its name and after its arguments", async () => {
+    const id = sessions[0]!.id
+    const calls: ReadonlyArray<ReadonlyArray<string>> = [
+      ["sessions", "list", "--json", "--project", "infra", "--database-url", demoUrl],
+      ["--json", "sessions", "list", "--database-url", demoUrl, "--project", "infra"],
+      ["sessions", "list", "--project", "infra", `--database-url=${demoUrl}`, "--json"],
+      ["events", "--json", id, "--database-url", demoUrl],
+      ["sessions", "show", "--json", id, "--database-url", demoUrl],
+      ["prune", "--json", "--older-than", "100000d", "--database-url", demoUrl]
+    ]
+    for (const args of calls) {
+      const run = await cli(args)
+      expect(run.code, args.join(" ")).toBe(0)
+      expect(() => JSON.parse(run.stdout), args.join(" ")).not.toThrow()
+    }
+    const listed = json(await cli(["sessions", "list", "--json", "--project", "infra", "--database-url", demoUrl]))
+    expect(listed.map((s: { id: string }) => s.id)).toEqual(
+      sessions.filter((s) => s.projectId === "infra").map((s) => s.id)
+    )
+    const traced = await cli(["metrics", id, "--trace", "--database-url", demoUrl])
+    expect(traced.stderr).toContain("SessionsRepo.get")
+  })
+})
+
+describe("interrupts", () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`${signal} stops a long demo at once, exits 130 and leaves no part of its day`, async () => {
+      const url = temp.url(`interrupted-${signal}.db`)
+      expect((await cli(["--database-url", url, "demo", "--sessions", "10"])).code).toBe(0)
+      const stopped = await cliSignalled(["--database-url", url, "demo", "--sessions", "3000"], signal, 1_500)
+      expect(stopped.code).toBe(130)
+      expect(stopped.msToExit).toBeGreaterThan(0)
+      expect(stopped.msToExit).toBeLessThan(500)
+      const stored = await read(url, Effect.flatMap(SessionsRepo, (repo) => repo.list()))
+      expect(stored).toHaveLength(10)
+      expect(json(await cli(["--database-url", url, "--json", "demo", "--sessions", "5"])).day).toBe(2)
+    })
+  }
 })
 
 describe("failures", () => {
