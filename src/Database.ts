@@ -7,7 +7,6 @@
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import { SqliteClient } from "@effect/sql-sqlite-node/SqliteClient"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -18,9 +17,10 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type * as Postgres from "./Connection/Postgres.js"
+import { isSqlError, queryError } from "./Connection/Failures.js"
 import * as Sqlite from "./Connection/Sqlite.js"
 import { StatementRunner } from "./Connection/StatementRunner.js"
-import { migrate, refuseNewerSqlite } from "./Migrations/index.js"
+import { inspectSqlite, migrate, migrateWith } from "./Migrations/index.js"
 import { DbError } from "./Schemas/Errors.js"
 
 /** @since 0.1.0 */
@@ -44,6 +44,17 @@ export interface DatabaseOptions {
   readonly url: string
   /** SQLite's `synchronous`: `normal` (the default, safe in WAL mode) or `full` (survives power loss). */
   readonly synchronous?: Synchronous | undefined
+  /**
+   * SQLite: how long a statement waits for another connection's lock before failing with
+   * `DbError` reason `Busy` (default 10,000 ms). The wait never blocks the process.
+   */
+  readonly busyTimeoutMs?: number | undefined
+  /**
+   * Open a database that holds other programs' tables as well, adding ennio-db's tables beside
+   * them (default `false`: such a database is refused untouched). Tables with ennio-db's names
+   * must still be ennio-db's own. A SQLite file is switched to WAL mode.
+   */
+  readonly allowOtherTables?: boolean | undefined
 }
 
 /**
@@ -123,16 +134,16 @@ export const parseUrl = (url: string): Either.Either<DatabaseTarget, DbError> =>
   return Either.right({ _tag: "SqliteFile", filename })
 }
 
-// Busy timeout: how long a writer waits for another process's lock before failing.
-const busyTimeoutMs = 10_000
+// How long a statement waits for another connection's lock before failing, by default.
+const defaultBusyTimeoutMs = 10_000
 
 const makeSqlite = (target: Exclude<DatabaseTarget, { _tag: "Postgres" }>, options: DatabaseOptions) =>
   Effect.gen(function*() {
     const { client, runner } = yield* Sqlite.make({
       filename: target._tag === "SqliteMemory" ? ":memory:" : target.filename,
       synchronous: options.synchronous ?? "normal",
-      busyTimeoutMs,
-      inspect: refuseNewerSqlite
+      busyTimeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
+      inspect: inspectSqlite({ allowOtherTables: options.allowOtherTables ?? false })
     })
     yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
     return Context.make(SqliteClient, client).pipe(
@@ -144,11 +155,11 @@ const makeSqlite = (target: Exclude<DatabaseTarget, { _tag: "Postgres" }>, optio
 // Loaded on first use: a SQLite program never evaluates the PostgreSQL driver.
 const loadPostgres = Effect.promise((): Promise<typeof Postgres> => import("./Connection/Postgres.js"))
 
-const makePostgres = (target: Extract<DatabaseTarget, { _tag: "Postgres" }>) =>
+const makePostgres = (target: Extract<DatabaseTarget, { _tag: "Postgres" }>, options: DatabaseOptions) =>
   Effect.gen(function*() {
     const { make } = yield* loadPostgres
     const context = yield* make({ url: target.url, display: target.display })
-    yield* Effect.provide(migrate, context)
+    yield* Effect.provide(migrateWith({ allowOtherTables: options.allowOtherTables ?? false }), context)
     return context
   })
 
@@ -160,14 +171,16 @@ const makeClient = (options: DatabaseOptions): Effect.Effect<
   Effect.flatMap(
     parseUrl(options.url),
     (target): Effect.Effect<Context.Context<DatabaseServices>, DbError, Scope.Scope | Reactivity.Reactivity> =>
-      target._tag === "Postgres" ? makePostgres(target) : makeSqlite(target, options)
+      target._tag === "Postgres" ? makePostgres(target, options) : makeSqlite(target, options)
   )
 
 /**
  * Opens the database at `url` (SQLite, or PostgreSQL for `postgres://` and `postgresql://`),
  * migrates it, and provides `SqlClient`. Nothing can query before the migrations have
  * finished. A server that cannot be reached, or refuses the login, fails the layer with
- * `DbError` reason `Connection`; no message carries the password.
+ * `DbError` reason `Connection`; no message carries the password. A database that is not
+ * ennio-db's (another program's tables, or tables named like ennio-db's with other columns)
+ * is refused with reason `Migration` before anything is written to it.
  *
  * @since 0.1.0
  */
@@ -203,86 +216,24 @@ export const layerMemory: Layer.Layer<DatabaseServices | SqliteClient, DbError> 
   makeSqlite({ _tag: "SqliteMemory" }, { url: "sqlite::memory:" })
 ).pipe(Layer.provide(Reactivity.layer))
 
-/**
- * Whether a driver failure is the connection's rather than the statement's: PostgreSQL's
- * server went away, restarted or refused the login. (SQLite reports those when it opens.)
- *
- * @since 0.1.0
- */
-export const isConnectionFailure = (error: SqlError): boolean => {
-  const cause = error.cause as { readonly code?: unknown; readonly message?: unknown } | undefined
-  const code = typeof cause?.code === "string" ? cause.code : ""
-  if (code.startsWith("08") || connectionCodes.has(code)) return true
-  const message = typeof cause?.message === "string" ? cause.message : ""
-  return connectionMessages.test(message) || connectionMessages.test(error.message)
-}
-
-// SQLSTATEs and socket errors that mean the connection, not the statement, failed.
-const connectionCodes: ReadonlySet<string> = new Set([
-  "57P01", // admin_shutdown: the server is shutting down or restarting
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now: the server is starting up
-  "57P05", // idle_session_timeout
-  "25P03", // idle_in_transaction_session_timeout
-  "53300", // too_many_connections
-  "3D000", // the database does not exist (it was dropped)
-  "28000", // invalid_authorization_specification
-  "28P01", // invalid_password
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN"
-])
-
-const connectionMessages = new RegExp(
-  [
-    "Connection terminated", // the socket closed under a query (pg)
-    "Connection error", // @effect/sql-pg: the client emitted an error mid-query
-    "not queryable", // a client whose connection already failed
-    "timeout exceeded when trying to connect",
-    "Cannot use a pool after calling end",
-    "Client was closed"
-  ].join("|"),
-  "i"
-)
-
-/**
- * Maps a driver failure to `DbError`: reason `Constraint` (a constraint the repositories do
- * not turn into `AlreadyExists` or `NotFound`), `Connection` (see `isConnectionFailure`) or
- * `Query`.
- *
- * @since 0.1.0
- */
-export const queryError = (error: SqlError): DbError => {
-  const code = (error.cause as { code?: unknown } | undefined)?.code
-  const constraint = typeof code === "string" && (code.startsWith("SQLITE_CONSTRAINT") || code.startsWith("23"))
-  return new DbError({
-    reason: constraint ? "Constraint" : isConnectionFailure(error) ? "Connection" : "Query",
-    message: describeSqlError(error),
-    cause: error
-  })
-}
-
-/** @since 0.1.0 */
-export const describeSqlError = (error: SqlError): string => {
-  const cause = error.cause as { message?: unknown; code?: unknown } | undefined
-  const detail = typeof cause?.message === "string" ? cause.message : String(error.cause)
-  return typeof cause?.code === "string" ? `${error.message}: ${detail} (${cause.code})` : `${error.message}: ${detail}`
-}
-
-/** @since 0.1.0 */
-export const isSqlError = (u: unknown): u is SqlError => (u as { _tag?: unknown } | undefined)?._tag === "SqlError"
+// The mapping of driver failures, once exported from here: it lives with the connections now.
+export {
+  /** @since 0.1.0 */
+  describeSqlError,
+  /** @since 0.1.0 */
+  isConnectionFailure,
+  /** @since 0.1.0 */
+  isSqlError,
+  /** @since 0.1.0 */
+  queryError
+} from "./Connection/Failures.js"
 
 /**
  * Runs `effect` in one transaction: every repository operation inside commits together,
  * and any failure (a typed error or a defect) rolls all of it back. Nested calls become
- * savepoints. A COMMIT or ROLLBACK that fails (the connection was lost) is a `DbError`,
- * not a defect.
+ * savepoints. A COMMIT or ROLLBACK that fails (a full disk, a lost connection) is a
+ * `DbError` with that fault's reason, not a defect, and nothing of the transaction is kept.
+ * On SQLite, BEGIN waits for another connection's write lock without blocking the process.
  *
  * @since 0.1.0
  */

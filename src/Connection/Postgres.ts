@@ -7,15 +7,14 @@
  */
 import type * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Pg from "pg"
 import { DbError } from "../Schemas/Errors.js"
+import { typedTransactions } from "./Failures.js"
 import { StatementRunner } from "./StatementRunner.js"
 
 /** @since 0.1.0 */
@@ -79,22 +78,6 @@ export const typeParsers: Pg.CustomTypesConfig = {
 // not startup options, which connection poolers such as PgBouncer may refuse.
 const sessionSettings = "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'"
 
-const isSqlError = (u: unknown): u is SqlError => (u as { _tag?: unknown } | undefined)?._tag === "SqlError"
-
-/**
- * @effect/sql turns a failed COMMIT or ROLLBACK into a defect. On a server those fail for
- * expected reasons (the connection was lost, a serialization failure), so here they stay
- * `SqlError` failures, which every caller maps into the error model.
- */
-const typedTransactionFailures = (client: PgClient.PgClient): void => {
-  const withTransaction = client.withTransaction
-  ;(client as { withTransaction: SqlClient.SqlClient["withTransaction"] }).withTransaction = (effect) =>
-    Effect.catchSomeDefect(
-      withTransaction(effect),
-      (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()
-    )
-}
-
 /**
  * Opens a pool on `options.url`, checks that the server answers, and builds a `PgClient`
  * over it. Fails with `DbError` reason `Connection`, naming the URL without its password.
@@ -138,7 +121,7 @@ export const make = (
     const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool), applicationName: "ennio-db" }).pipe(
       Effect.mapError(connectionError)
     )
-    typedTransactionFailures(client)
+    typedTransactions(client)
     return Context.make(PgClient.PgClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
       Context.add(StatementRunner, StatementRunner.direct)

@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -16,14 +17,21 @@ import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { isSqlError } from "../Database.js"
+import { isSqlError, queryError } from "../Connection/Failures.js"
 import { DbError } from "../Schemas/Errors.js"
-import { queryFailure } from "./RepoSupport.js"
 
-// A lost connection (PostgreSQL) is reason `Connection` for every write of the batch.
-const batchFailureReason = (cause: Cause.Cause<unknown>): DbError["reason"] => {
+// A batch whose transaction failed fails every write in it, with the reason of that failure
+// (a lost connection, a full disk): none of them was committed.
+const batchFailure = (cause: Cause.Cause<unknown>): DbError => {
   const failure = Cause.failureOption(cause)
-  return Option.isSome(failure) && isSqlError(failure.value) ? queryFailure(failure.value).reason : "Query"
+  const error = Option.isSome(failure)
+    ? isSqlError(failure.value) ? queryError(failure.value) : failure.value instanceof DbError ? failure.value : undefined
+    : undefined
+  return new DbError({
+    reason: error?.reason ?? "Query",
+    message: `The batch transaction failed to commit${error === undefined ? "" : `: ${error.message}`}`,
+    cause
+  })
 }
 
 interface Pending<A, B, E> {
@@ -50,7 +58,7 @@ export interface GroupCommitOptions<A, B, E> {
 /**
  * Starts a writer fiber in the current scope and returns the function callers submit to.
  * Inside a caller's own transaction the write runs directly, as part of that transaction.
- * When the scope closes, writes not yet taken fail with `DbError` reason `Connection`.
+ * When the scope closes, writes not yet taken fail with `DbError` reason `Closed`.
  *
  * @since 0.1.0
  */
@@ -66,7 +74,7 @@ export const make = <A, B, E>(
     let wake: (() => void) | undefined
 
     const closedExit = Exit.fail(
-      new DbError({ reason: "Connection", message: "The database layer was closed before the write was committed" })
+      new DbError({ reason: "Closed", message: "The database layer was closed before the write was committed" })
     )
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
@@ -81,53 +89,57 @@ export const make = <A, B, E>(
     // statement ran under a savepoint.
     const isolate = sql.onDialectOrElse({
       pg: () => (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> =>
-        Effect.mapError(sql.withTransaction(effect), (e) => isSqlError(e) ? queryFailure(e) : e),
+        Effect.mapError(sql.withTransaction(effect), (e) => isSqlError(e) ? queryError(e) : e),
       orElse: () => (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> => effect
     })
 
-    const oneByOne = (batch: ReadonlyArray<Pending<A, B, E>>) =>
-      sql.withTransaction(Effect.forEach(batch, (entry) => Effect.exit(isolate(options.write(entry.item)))))
+    /** Up to `limit` waiting writes, skipping the abandoned. */
+    const take = (limit: number): Array<Pending<A, B, E>> => {
+      const batch = pending.length <= limit ? pending : pending.slice(0, limit)
+      pending = pending.length <= limit ? [] : pending.slice(limit)
+      return batch.filter((entry) => !entry.abandoned)
+    }
 
-    const writes = (batch: ReadonlyArray<Pending<A, B, E>>) => {
+    // Once the transaction holds the write lock, the writes that arrived while BEGIN waited
+    // for it (another process held it) join the batch: the wait makes one larger commit.
+    const withLateWrites = <X>(batch: Array<Pending<A, B, E>>, write: () => Effect.Effect<X, E | DbError | SqlError>) =>
+      Effect.suspend(() => {
+        if (pending.length > 0 && batch.length < maxBatch) batch.push(...take(maxBatch - batch.length))
+        return write()
+      })
+
+    const oneByOne = (batch: Array<Pending<A, B, E>>) =>
+      sql.withTransaction(withLateWrites(batch, () =>
+        Effect.forEach(batch, (entry) => Effect.exit(isolate(options.write(entry.item))))))
+
+    const writes = (batch: Array<Pending<A, B, E>>) => {
       // A write alone needs no transaction of its own: it is one statement.
       if (batch.length === 1) return Effect.map(Effect.exit(options.write(batch[0]!.item)), (exit) => [exit])
       const writeBatch = options.writeBatch
       if (writeBatch === undefined) return oneByOne(batch)
       // A failed batch rolls back whole; the items are then written again one by one.
-      return sql.withTransaction(writeBatch(batch.map((entry) => entry.item))).pipe(
+      return sql.withTransaction(withLateWrites(batch, () => writeBatch(batch.map((entry) => entry.item)))).pipe(
         Effect.map((results) => results.map((result) => Exit.succeed(result))),
         Effect.orElse(() => oneByOne(batch))
       )
     }
 
-    const commitBatch = (batch: ReadonlyArray<Pending<A, B, E>>) =>
+    /** Writes `batch` (which may grow, see `withLateWrites`) and answers every write in it. */
+    const commitBatch = (batch: Array<Pending<A, B, E>>) =>
       Effect.map(Effect.exit(writes(batch)), (committed) => {
         if (Exit.isSuccess(committed)) {
           for (let i = 0; i < batch.length; i++) batch[i]!.resume(committed.value[i]!)
           return
         }
-        const failed = Exit.fail(
-          new DbError({
-            reason: batchFailureReason(committed.cause),
-            message: "The batch transaction failed to commit",
-            cause: committed.cause
-          })
-        )
+        const failed = Exit.fail(batchFailure(committed.cause))
         for (const entry of batch) entry.resume(failed)
       })
 
-    /** Up to `maxBatch` waiting writes, or none (all were abandoned). */
-    const take = (): Array<Pending<A, B, E>> => {
-      const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch)
-      pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch)
-      return batch.filter((entry) => !entry.abandoned)
-    }
-
     const nextBatch = Effect.suspend(() =>
-      pending.length > 0 ? Effect.sync(take) : Effect.async<Array<Pending<A, B, E>>>((resume) => {
+      pending.length > 0 ? Effect.sync(() => take(maxBatch)) : Effect.async<Array<Pending<A, B, E>>>((resume) => {
         wake = () => {
           wake = undefined
-          resume(Effect.sync(take))
+          resume(Effect.sync(() => take(maxBatch)))
         }
         return Effect.sync(() => {
           wake = undefined

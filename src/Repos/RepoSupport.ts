@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { isDuplicateKey, isMissingParent } from "../Connection/Failures.js"
 import { queryError } from "../Database.js"
 import { columnName } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
@@ -116,35 +117,11 @@ export const rowDecoder = <A, I>(codec: RowCodec.RowCodec<A, I>, table: string, 
   return { one, all, oneValues, allValues }
 }
 
-const sqlCode = (error: SqlError): string => {
-  const cause = error.cause as { code?: unknown } | undefined
-  return typeof cause?.code === "string" ? cause.code : ""
-}
+// Which constraint failed: decided with every other driver failure, in Connection/Failures.ts.
+export { isDuplicateKey, isMissingParent }
 
 /**
- * Whether a failure is a duplicate key (SQLite's primary-key or unique constraint).
- *
- * @since 0.1.0
- */
-export const isDuplicateKey = (error: SqlError): boolean => {
-  const code = sqlCode(error)
-  return code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505"
-}
-
-/**
- * Whether a failure is a reference to a missing parent row.
- *
- * @since 0.1.0
- */
-export const isMissingParent = (error: SqlError): boolean => {
-  const code = sqlCode(error)
-  return code === "SQLITE_CONSTRAINT_FOREIGNKEY" || code === "23503"
-}
-
-
-/**
- * Maps a failed insert: a duplicate key is `AlreadyExists`, any other constraint is
- * `Constraint`, the rest is `Query`.
+ * Maps a failed insert: a duplicate key is `AlreadyExists`; anything else as `queryFailure`.
  *
  * @since 0.1.0
  */
@@ -162,8 +139,8 @@ export const childInsertFailure =
     isMissingParent(error) ? new NotFound(parent) : insertFailure(entity, id)(error)
 
 /**
- * Maps any other failed statement to `DbError` reason `Constraint`, `Connection` (the
- * server went away) or `Query`.
+ * Maps any other failed statement to `DbError`, its reason naming the fault (see
+ * Connection/Failures.ts: a constraint, a lost connection, a lock, a full disk, …).
  *
  * @since 0.1.0
  */

@@ -30,11 +30,11 @@ describe("group commit's hand-off", () => {
       expect(yield* Fiber.join(first)).toBe(1)
       const [second, third] = yield* Fiber.join(rest)
       for (const result of [second, third]) {
-        expect(result).toMatchObject({ _tag: "Left", left: { _tag: "DbError", reason: "Connection" } })
+        expect(result).toMatchObject({ _tag: "Left", left: { _tag: "DbError", reason: "Closed" } })
       }
       expect(written).toEqual([1])
       // After the close, a new write fails at once.
-      expect(yield* Effect.either(submit(4))).toMatchObject({ _tag: "Left", left: { reason: "Connection" } })
+      expect(yield* Effect.either(submit(4))).toMatchObject({ _tag: "Left", left: { reason: "Closed" } })
     }).pipe(Effect.provide(Database.layerMemory)))
 
   it.effect("does not write for a caller interrupted before its write was taken", () =>

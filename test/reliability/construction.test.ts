@@ -90,7 +90,7 @@ describe("layer construction failures leave every file as it was", () => {
       )
       expect(exit.code, JSON.stringify(summary)).toBe(0)
       expect(summary.failed, `${label}: the layer built in a read-only folder`).toBe(true)
-      expect(summary.reason, label).toBe("Connection")
+      expect(summary.reason, label).toBe("ReadOnly")
       expect(summary.message, label).toContain(file)
       expect(summary.message, label).toMatch(/permission denied|read-?only/i)
       expectReadable(summary.message!)
