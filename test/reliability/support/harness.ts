@@ -33,22 +33,22 @@ export interface Fixture {
  * (the read-only-folder test runs it as another user). better-sqlite3 stays external, imported
  * by absolute path so the bundle runs from any folder.
  */
-export const prepareFixture = async (): Promise<Fixture> => {
+export const prepareFixture = async (source = fixtureSource): Promise<Fixture> => {
   const dir = makeTempDir("fixture")
   fs.chmodSync(dir, 0o755)
   if (process.env.RELIABILITY_RUNNER === "tsx") {
     return {
       command: process.execPath,
-      args: ["--import", "tsx", fixtureSource],
+      args: ["--import", "tsx", source],
       dir,
       dispose: () => removeTempDir(dir)
     }
   }
   const esbuild = await import("esbuild")
   const betterSqlite = createRequire(path.join(repoRoot, "package.json")).resolve("better-sqlite3")
-  const outfile = path.join(dir, "child.mjs")
+  const outfile = path.join(dir, `${path.basename(source, ".ts")}.mjs`)
   await esbuild.build({
-    entryPoints: [fixtureSource],
+    entryPoints: [source],
     bundle: true,
     platform: "node",
     format: "esm",
@@ -268,14 +268,14 @@ export const runSeed = (): number => {
 
 /**
  * Registers, for the calling test file, the bundled child fixture (built once before its
- * tests) and the temporary folders it makes; after its tests, stray children are killed and
- * the folders removed.
+ * tests; `source` names another fixture than child.ts) and the temporary folders it makes;
+ * after its tests, stray children are killed and the folders removed.
  */
-export const useFixture = () => {
+export const useFixture = (source = fixtureSource) => {
   let fixture: Fixture | undefined
   const dirs: Array<string> = []
   beforeAll(async () => {
-    fixture = await prepareFixture()
+    fixture = await prepareFixture(source)
   }, 60_000)
   afterAll(() => {
     killStrayChildren()
