@@ -29,13 +29,13 @@ export interface SessionPlan {
 /** @since 0.1.0 */
 export interface DayOptions {
   readonly seed: number
-  /** 1 for the first demo run on a database, 2 for the next, … */
+  /** 1 for the first demo run on a database, 2 for the next, …: it names the sessions. */
   readonly day: number
+  /** The calendar day simulated: its midnight, UTC, in epoch milliseconds. */
+  readonly date: number
   readonly sessions: number
 }
 
-// Day 1 starts on Monday 5 January 2026 at 08:00 UTC; day n, n - 1 days later.
-const firstMorning = Date.UTC(2026, 0, 5, 8)
 const minute = 60_000
 const hour = 60 * minute
 const spawnWindow = 9 * hour
@@ -43,11 +43,18 @@ const dayLength = 11 * hour
 const healthCheckEvery = 20 * minute
 
 /**
- * The instant day `day` starts.
+ * The instant the simulated day of `date` (its midnight, UTC) starts: 08:00 UTC.
  *
  * @since 0.1.0
  */
-export const morningOf = (day: number): number => firstMorning + (day - 1) * 24 * hour
+export const morningOf = (date: number): number => date + 8 * hour
+
+/**
+ * The instant the simulated day of `date` ends, when the last session stops: 19:00 UTC.
+ *
+ * @since 0.1.0
+ */
+export const eveningOf = (date: number): number => morningOf(date) + dayLength
 
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 32)
 
@@ -343,7 +350,7 @@ export const plan = (options: DayOptions): ReadonlyArray<SessionPlan> => Array.f
  */
 export function* planLazily(options: DayOptions): Generator<SessionPlan> {
   const rng = Prngs.make(`ennio-demo:${options.seed}:${options.day}`)
-  const morning = morningOf(options.day)
+  const morning = morningOf(options.date)
   const prNumbers = new Map(DemoWorld.projects.map((project) => [project.id, options.day * 1000]))
   const ids = new Set<string>()
   const starts = Array.from({ length: options.sessions }, () => morning + rng.int(0, spawnWindow)).sort((a, b) => a - b)

@@ -62,17 +62,17 @@ export const events = Command.make("events", {
   Effect.gen(function*() {
     const { json } = yield* ennioDb
     const cursor = Option.getOrUndefined(before)
-    const page = yield* withDatabase("events")(Effect.gen(function*() {
+    const { more, page } = yield* withDatabase("events")(Effect.gen(function*() {
       // An unknown session is an error, not an empty log.
       yield* Effect.flatMap(SessionsRepo, (sessions) => sessions.get(sessionId))
       const eventType = Option.getOrUndefined(type)
-      return yield* Effect.flatMap(EventsRepo, (repo) => repo.listBySession(sessionId, { limit, before: cursor, eventType }))
-    }))
+      // One more than asked: whether older events exist, for the hint.
+      return yield* Effect.flatMap(EventsRepo, (repo) =>
+        repo.listBySession(sessionId, { limit: limit + 1, before: cursor, eventType }))
+    })).pipe(Effect.map((events) => ({ page: events.slice(0, limit), more: events.length > limit })))
     if (json) return yield* JsonOutput.print(page.map(JsonOutput.event))
     if (page.length === 0) return yield* Console.log("No events.")
     const screen = Screen.of(process.stdout)
-    const more = page.length === limit
-      ? [screen.palette.dim(`Older events: --before ${page[page.length - 1]!.id}`)]
-      : []
-    yield* Console.log([...table(page, screen), ...more].join("\n"))
+    const hint = more ? [screen.palette.dim(`Older events: --before ${page[page.length - 1]!.id}`)] : []
+    yield* Console.log([...table(page, screen), ...hint].join("\n"))
   })).pipe(Command.withDescription("A session's events, newest first"))

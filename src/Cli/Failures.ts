@@ -8,10 +8,19 @@
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type { RepoError } from "../Schemas/Errors.js"
 
 const ExitCode = { ok: 0, failure: 1, usage: 2, defect: 70 } as const
+
+/**
+ * A command line that parses but asks for something the command will not do as written
+ * (exit code 2, told in one line).
+ *
+ * @since 0.1.0
+ */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
 
 const oneLine = (message: string) => message.replace(/\s*\n\s*/g, " ")
 
@@ -21,14 +30,17 @@ const oneLine = (message: string) => message.replace(/\s*\n\s*/g, " ")
  * @since 0.1.0
  */
 export const exitCode = <R>(
-  program: Effect.Effect<void, ValidationError.ValidationError | RepoError, R>
+  program: Effect.Effect<void, ValidationError.ValidationError | UsageError | RepoError, R>
 ): Effect.Effect<number, never, R> =>
   program.pipe(
     Effect.as(ExitCode.ok),
     Effect.catchAll((error) =>
       ValidationError.isValidationError(error)
         ? Effect.succeed(ExitCode.usage)
-        : Effect.as(Console.error(`ennio-db: ${oneLine(error.message)}`), ExitCode.failure)
+        : Effect.as(
+          Console.error(`ennio-db: ${oneLine(error.message)}`),
+          error._tag === "UsageError" ? ExitCode.usage : ExitCode.failure
+        )
     ),
     Effect.catchAllDefect((defect) =>
       Effect.as(

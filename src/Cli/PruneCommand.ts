@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import { EventsRepo } from "../Repos/EventsRepo.js"
 import * as Format from "./Format.js"
 import { ennioDb, withDatabase } from "./GlobalOptions.js"
+import { UsageError } from "./Failures.js"
 import * as JsonOutput from "./JsonOutput.js"
 
 const units = { d: "days", h: "hours", m: "minutes" } as const
@@ -31,12 +32,25 @@ export const prune = Command.make("prune", {
     Options.withPseudoName("AGE"),
     Options.withDescription("Delete the events older than this age: 30d, 12h or 90m"),
     Options.filterMap(parseAge, "--older-than takes an age such as 30d, 12h or 90m")
-  )
-}, ({ olderThan }) =>
+  ),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Count what would be deleted, delete nothing")),
+  force: Options.boolean("force").pipe(Options.withDescription("Allow --older-than 0d, which deletes every event"))
+}, ({ dryRun, force, olderThan }) =>
   Effect.gen(function*() {
     const { json } = yield* ennioDb
+    if (Duration.toMillis(olderThan) === 0 && !force && !dryRun) {
+      return yield* new UsageError({ message: "--older-than 0 deletes every event: add --force to mean it" })
+    }
     const cutoff = DateTime.subtractDuration(yield* DateTime.now, olderThan)
-    const deleted = yield* withDatabase("prune")(Effect.flatMap(EventsRepo, (repo) => repo.deleteOlderThan(cutoff)))
-    if (json) return yield* JsonOutput.print({ deleted, cutoff: DateTime.formatIso(cutoff) })
-    yield* Console.log(`Deleted ${Format.count(deleted)} events from before ${Format.instant(cutoff)} UTC.`)
+    const count = yield* withDatabase("prune")(
+      Effect.flatMap(EventsRepo, (repo) => dryRun ? repo.countOlderThan(cutoff) : repo.deleteOlderThan(cutoff))
+    )
+    if (json) {
+      return yield* JsonOutput.print(
+        dryRun ? { would_delete: count, cutoff: DateTime.formatIso(cutoff) } : { deleted: count, cutoff: DateTime.formatIso(cutoff) }
+      )
+    }
+    yield* Console.log(
+      `${dryRun ? "Would delete" : "Deleted"} ${Format.count(count)} events from before ${Format.instant(cutoff)} UTC.`
+    )
   })).pipe(Command.withDescription("Delete old events (retention)"))

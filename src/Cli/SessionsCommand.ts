@@ -55,18 +55,19 @@ const list = Command.make("list", {
         { header: "PROJECT", shrink: true },
         { header: "STATUS" },
         { header: "PR" },
-        { header: "LAST ACTIVITY" }
+        { header: "CREATED" }
       ],
       sessions.map((session) => [
         session.id,
         session.projectId,
         Cells.status(session.status, screen.palette),
         Cells.pr(session.prNumber),
-        Format.instant(session.lastActivityAt)
+        Format.instant(session.createdAt)
       ]),
       screen
     )
-    yield* Console.log([...table, screen.palette.dim(`${Format.count(sessions.length)} sessions`)].join("\n"))
+    const footer = `${Format.count(sessions.length)} sessions, newest created first`
+    yield* Console.log([...table, screen.palette.dim(footer)].join("\n"))
   })).pipe(Command.withDescription("List sessions, newest first"))
 
 const details = (session: Session, screen: Screen.Screen): Array<readonly [string, Table.Cell]> => {

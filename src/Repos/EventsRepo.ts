@@ -381,6 +381,18 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         Spans.traced("EventsRepo.deleteOlderThan")
       )
 
+    const countOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
+      validateCutoff(cutoff).pipe(
+        Effect.flatMap((cutoff) =>
+          Effect.mapError(
+            run(sql<{ readonly n: number | string }>`SELECT count(*) AS n FROM events WHERE ${instant} < ${at(cutoff)}`),
+            queryFailure
+          )
+        ),
+        Effect.map((rows) => Number(rows[0]?.n ?? 0)),
+        Spans.traced("EventsRepo.countOlderThan")
+      )
+
     const streamBySession = (
       sessionId: string,
       options: EventStreamOptions = {}
@@ -410,6 +422,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       listByType,
       listRecent,
       deleteOlderThan,
+      countOlderThan,
       streamBySession
     } as const
   })

@@ -92,12 +92,38 @@ describe("demo", () => {
     expect(stored).toHaveLength(400)
   })
 
-  it("writes the same sessions for the same seed", async () => {
+  it("writes the same sessions for the same seed and date", async () => {
     const again = temp.url("again.db")
     expect((await cli(["--database-url", again, "demo", "--seed", "7"])).code).toBe(0)
     const list = ["sessions", "list", "--json"]
     const [first, second] = await Promise.all([again, demoUrl].map((url) => cli(["--database-url", url, ...list])))
     expect(json(first)).toEqual(json(second))
+    const dated = await Promise.all(["dated-a.db", "dated-b.db"].map(async (name) => {
+      const url = temp.url(name)
+      expect((await cli(["--database-url", url, "demo", "--seed", "7", "--date", "2026-03-10"])).code).toBe(0)
+      return json(await cli(["--database-url", url, "--json", "sessions", "list"]))
+    }))
+    expect(dated[0]).toEqual(dated[1])
+    expect(new Set(dated[0].map((s: { created_at: string }) => s.created_at.slice(0, 10)))).toEqual(new Set(["2026-03-09"]))
+  })
+
+  it("writes a recent day, yesterday's for the first run, its projects and metrics stamped on that day", async () => {
+    const url = temp.url("recent.db")
+    const yesterdayOf = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
+    const before = yesterdayOf()
+    const summary = json(await cli(["--database-url", url, "--json", "demo", "--sessions", "5"]))
+    // A run across midnight UTC may see either day as yesterday.
+    expect([before, yesterdayOf()]).toContain(summary.date)
+    const yesterday: string = summary.date
+    const { metrics, projects } = await read(url, Effect.gen(function*() {
+      const sessions = yield* Effect.flatMap(SessionsRepo, (repo) => repo.list())
+      const metrics = yield* Effect.flatMap(MetricsRepo, (repo) => Effect.forEach(sessions, (s) => repo.get(s.id)))
+      return { metrics, projects: yield* Effect.flatMap(ProjectsRepo, (repo) => repo.list()) }
+    }))
+    const days = [...projects.map((p) => p.updatedAt), ...metrics.map((m) => m.updatedAt)].map((t) =>
+      new Date(t.epochMillis).toISOString().slice(0, 10)
+    )
+    expect(new Set(days)).toEqual(new Set([yesterday]))
   })
 
   it("records events and metrics for every session, a few thousand events a day", async () => {
@@ -184,6 +210,14 @@ describe("reading commands with --json", () => {
     const checks = json(await cli([...args, "--type", "node_health_check", "--limit", "3"]))
     expect(checks).toHaveLength(3)
     for (const event of checks) expect(event.event_type).toBe("node_health_check")
+  })
+
+  it("events hints at older events only when there are some", async () => {
+    const { id } = sessionWhere((s) => s.status === "done")
+    const all = await read(demoUrl, Effect.flatMap(EventsRepo, (repo) => repo.listBySession(id)))
+    const page = (limit: number) => cli(["--database-url", demoUrl, "events", id, "--limit", String(limit)])
+    expect((await page(all.length - 1)).stdout).toContain(`Older events: --before ${all[all.length - 2]!.id}`)
+    expect((await page(all.length)).stdout).not.toContain("Older events")
   })
 
   it("metrics and projects print what the repositories hold", async () => {
@@ -283,15 +317,22 @@ describe("migrate and prune", () => {
     expect((await cli(["--database-url", url, "migrate"])).stdout).toContain("is up to date")
   })
 
-  it("prune deletes the events older than the age given", async () => {
+  it("prune deletes the events older than the age given, shows it first with --dry-run, and 0d needs --force", async () => {
     const url = temp.url("prune.db")
     expect((await cli(["--database-url", url, "demo", "--sessions", "3"])).code).toBe(0)
-    expect(json(await cli(["--database-url", url, "--json", "prune", "--older-than", "100000d"])).deleted).toBe(0)
-    // The demo's days are in January 2026: a day old already.
-    const pruned = json(await cli(["--database-url", url, "--json", "prune", "--older-than", "1d"]))
-    expect(pruned.deleted).toBeGreaterThan(0)
-    const left = await read(url, Effect.flatMap(EventsRepo, (repo) => repo.listRecent(10)))
-    expect(left).toEqual([])
+    // The demo's day is yesterday: the README's 30 days keep all of it.
+    expect(json(await cli(["--database-url", url, "--json", "prune", "--older-than", "30d"])).deleted).toBe(0)
+    const all = await read(url, Effect.flatMap(EventsRepo, (repo) => repo.listRecent(100_000)))
+    expect(all.length).toBeGreaterThan(0)
+    const everything = await cli(["--database-url", url, "prune", "--older-than", "0d"])
+    expect(everything.code).toBe(2)
+    expect(everything.stderr).toMatch(/^ennio-db: .*--force/)
+    const dryRun = json(await cli(["--database-url", url, "--json", "prune", "--older-than", "0d", "--dry-run"]))
+    expect(dryRun.would_delete).toBe(all.length)
+    expect(await read(url, Effect.flatMap(EventsRepo, (repo) => repo.listRecent(100_000)))).toHaveLength(all.length)
+    const pruned = json(await cli(["--database-url", url, "--json", "prune", "--older-than", "0d", "--force"]))
+    expect(pruned.deleted).toBe(all.length)
+    expect(await read(url, Effect.flatMap(EventsRepo, (repo) => repo.listRecent(10)))).toEqual([])
   })
 })
 

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest"
 import * as DemoSimulation from "../../src/Cli/DemoSimulation.js"
 import { type SessionStatus, SessionStatuses } from "../../src/index.js"
 
-const day = (seed: number, dayNumber = 1, sessions = 40) => DemoSimulation.plan({ seed, day: dayNumber, sessions })
+const date = Date.UTC(2026, 0, 5)
+const day = (seed: number, dayNumber = 1, sessions = 40) =>
+  DemoSimulation.plan({ seed, day: dayNumber, date, sessions })
 const millis = (dateTime: DateTime.DateTime | undefined) => DateTime.toEpochMillis(dateTime!)
 
 describe("the demo's simulated day", () => {
@@ -24,7 +26,7 @@ describe("the demo's simulated day", () => {
     const events = plans.flatMap((plan) => plan.events)
     expect(events.length).toBeGreaterThan(1_000)
     expect(events.length).toBeLessThan(6_000)
-    const morning = DemoSimulation.morningOf(1)
+    const morning = DemoSimulation.morningOf(date)
     for (const plan of plans) {
       const times = plan.events.map((event) => millis(event.timestamp))
       expect(times).toEqual([...times].sort((a, b) => a - b))
