@@ -14,7 +14,8 @@
 #   bin     print the folder of the server programs (fails when PostgreSQL is not installed).
 #
 # Environment:
-#   ENNIO_PG_DIR    the cluster's folder (default ${TMPDIR:-/tmp}/ennio-pg-test)
+#   ENNIO_PG_DIR    the cluster's folder (default ${TMPDIR:-/tmp}/ennio-pg-test-<checkout>, one per
+#                   checkout, named by a hash of its path: one checkout's `stop` leaves another's alone)
 #   ENNIO_PG_PORT   the port (default: the first free one from 54329)
 #   PG_BIN          the folder holding initdb and pg_ctl (default: pg_config --bindir, PATH, or
 #                   the newest /usr/lib/postgresql/*/bin)
@@ -27,7 +28,8 @@
 set -euo pipefail
 
 command=${1:-}
-dir=${ENNIO_PG_DIR:-${TMPDIR:-/tmp}/ennio-pg-test}
+checkout=$(cd "$(dirname "$0")/.." && pwd -P)
+dir=${ENNIO_PG_DIR:-${TMPDIR:-/tmp}/ennio-pg-test-$(printf '%s' "$checkout" | sha256sum | cut -c1-12)}
 data=$dir/data
 database=ennio_test
 
