@@ -14,8 +14,9 @@ import type * as Tracer from "effect/Tracer"
 import { globalOptionsFirst } from "./Arguments.js"
 import { demo } from "./DemoCommand.js"
 import { events } from "./EventsCommand.js"
-import { exitCode } from "./Failures.js"
+import { exitCode, UsageError } from "./Failures.js"
 import { ennioDb } from "./GlobalOptions.js"
+import * as Help from "./Help.js"
 import { metrics } from "./MetricsCommand.js"
 import { migrate } from "./MigrateCommand.js"
 import { projects } from "./ProjectsCommand.js"
@@ -38,6 +39,19 @@ const command = ennioDb.pipe(
 
 const cli = Command.run(command, { name: "ennio-db", version: "0.1.0" })
 
+// @effect/cli's own extras: a wizard that waits for a terminal, completions for a command no shell installs.
+const unsupported: ReadonlyArray<string> = ["--wizard", "--completions", "--log-level"]
+
+const run = (program: ReadonlyArray<string>, args: ReadonlyArray<string>) =>
+  Effect.suspend(() => {
+    const help = Help.requested(args)
+    if (help !== undefined) return Console.log(help)
+    const words = args.includes("--") ? args.slice(0, args.indexOf("--")) : args
+    const refused = unsupported.find((option) => words.some((word) => word === option || word.startsWith(`${option}=`)))
+    if (refused !== undefined) return Effect.fail(new UsageError({ message: `${refused} is not an option of ennio-db (see ennio-db --help)` }))
+    return cli([...program, ...globalOptionsFirst(args)])
+  })
+
 // What @effect/cli needs from the platform (help, completions): no more, to keep start-up quick.
 const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
 
@@ -47,7 +61,7 @@ const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTermin
  * @since 0.1.0
  */
 export const main = (argv: ReadonlyArray<string>): Effect.Effect<number> =>
-  exitCode(cli([...argv.slice(0, 2), ...globalOptionsFirst(argv.slice(2))])).pipe(
+  exitCode(run(argv.slice(0, 2), argv.slice(2))).pipe(
     Screen.withColourOnlyWhereShown,
     Effect.provide(platform),
     // Ctrl-C and SIGTERM are seen within a few milliseconds of arriving.

@@ -2,7 +2,19 @@ import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as CliConfig from "@effect/cli/CliConfig"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import { demo } from "../../src/Cli/DemoCommand.js"
+import { events } from "../../src/Cli/EventsCommand.js"
+import * as Help from "../../src/Cli/Help.js"
 import * as JsonOutput from "../../src/Cli/JsonOutput.js"
+import { metrics } from "../../src/Cli/MetricsCommand.js"
+import { migrate } from "../../src/Cli/MigrateCommand.js"
+import { projects } from "../../src/Cli/ProjectsCommand.js"
+import { prune } from "../../src/Cli/PruneCommand.js"
+import { sessions as sessionsCommand } from "../../src/Cli/SessionsCommand.js"
+import { status } from "../../src/Cli/StatusCommand.js"
 import {
   EventsRepo,
   latestMigrationId,
@@ -375,6 +387,64 @@ describe("interrupts", () => {
       expect(json(await cli(["--database-url", url, "--json", "demo", "--sessions", "5"])).day).toBe(2)
     })
   }
+})
+
+describe("help", () => {
+  it("--help, -h, help and no command at all show the commands, one line each, within 80 columns", async () => {
+    for (const args of [["--help"], ["-h"], ["help"], []]) {
+      const run = await cli(args)
+      expect(run.code, args.join(" ")).toBe(0)
+      expect(run.stdout).toBe(`${Help.overview()}\n`)
+      for (const command of Help.commands) expect(run.stdout).toMatch(new RegExp(`^  ${command.name} +\\S`, "m"))
+      for (const line of run.stdout.split("\n")) expect(line.length, line).toBeLessThanOrEqual(80)
+      expect(run.stdout).not.toMatch(/user-defined|--wizard|--completions/)
+    }
+  })
+
+  it("each command's help names every option the command takes, and the global ones", async () => {
+    const config = CliConfig.make({ showBuiltIns: false })
+    // The commands as @effect/cli parses them, with the help's name for each.
+    const parsed: ReadonlyArray<readonly [string, string]> = [
+      ["demo", HelpDoc.toAnsiText(Command.getHelp(demo, config))],
+      ["status", HelpDoc.toAnsiText(Command.getHelp(status, config))],
+      ["sessions", HelpDoc.toAnsiText(Command.getHelp(sessionsCommand, config))],
+      ["events", HelpDoc.toAnsiText(Command.getHelp(events, config))],
+      ["projects", HelpDoc.toAnsiText(Command.getHelp(projects, config))],
+      ["metrics", HelpDoc.toAnsiText(Command.getHelp(metrics, config))],
+      ["migrate", HelpDoc.toAnsiText(Command.getHelp(migrate, config))],
+      ["prune", HelpDoc.toAnsiText(Command.getHelp(prune, config))]
+    ]
+    expect(parsed.map(([name]) => name)).toEqual(Help.commands.map((command) => command.name))
+    for (const [name, parsedHelp] of parsed) {
+      const run = await cli([name, "--help"])
+      expect(run.code).toBe(0)
+      expect(run.stdout).toContain(`ennio-db ${name}`)
+      const options = parsedHelp.match(/--[a-z][a-z-]*/g) ?? []
+      for (const option of [...options, "--database-url", "--json", "--trace"]) expect(run.stdout, name).toContain(option)
+      for (const line of run.stdout.split("\n")) expect(line.length, line).toBeLessThanOrEqual(80)
+    }
+  })
+
+  it("every example in the help runs", async () => {
+    const url = temp.url("examples.db")
+    const id = sessions[0]!.id
+    for (const command of Help.commands) {
+      for (const example of command.examples) {
+        const args = example.replace("SESSION_ID", id).split(" ").slice(1)
+        const database = args[0] === "demo" ? url : demoUrl
+        const run = await cli([...args, "--database-url", database])
+        expect(run.code, example).toBe(0)
+      }
+    }
+  })
+
+  it("--wizard and --completions are refused at once, without waiting for a terminal", async () => {
+    for (const option of ["--wizard", "--completions"]) {
+      const run = await cli(["--database-url", demoUrl, "status", option])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain(`ennio-db: ${option} is not an option`)
+    }
+  })
 })
 
 describe("failures", () => {
