@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
@@ -13,7 +13,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { isDuplicateKey, isMissingParent } from "../Connection/Failures.js"
-import { queryError } from "../Database.js"
+import { queryError, transaction } from "../Database.js"
 import { columnName } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
@@ -190,3 +190,14 @@ export const lookup = <K, A>(options: {
       )
   }
 }
+
+/**
+ * Runs a write and the decoding of the row it returns as one transaction (a savepoint inside a
+ * caller's): a row that does not decode rolls the write back, so that a failure never follows
+ * a commit.
+ *
+ * @since 0.1.0
+ */
+export const atomically = (sql: SqlClient.SqlClient) =>
+<A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | DbError> =>
+  Effect.provideService(transaction(effect), SqlClient.SqlClient, sql)

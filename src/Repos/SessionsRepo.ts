@@ -14,10 +14,12 @@ import * as TimeOrder from "../Connection/TimeOrder.js"
 import { ActivityState, SessionStatus, SessionStatuses } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
-import { JsonObject } from "../Schemas/Json.js"
-import { PrNumber, Session, SessionCodec, sessionColumns, SessionInsert } from "../Schemas/Session.js"
+import type { JsonObject } from "../Schemas/Json.js"
+import { PrNumber, Session, SessionCodec, sessionColumns, SessionInsert, SessionWritable } from "../Schemas/Session.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
+import { JsonObjectInput, Text } from "../Schemas/Text.js"
 import {
+  atomically,
   encoder,
   insertFailure,
   queryFailure,
@@ -68,7 +70,7 @@ const admittedStatuses = (filter: typeof SessionFilterInput.Type): ReadonlyArray
   }
   return admitted
 }
-const PrInput = Schema.Struct({ url: Schema.String, number: PrNumber })
+const PrInput = Schema.Struct({ url: Text, number: PrNumber })
 
 const StatusCountRow = Schema.Struct({
   projectId: Schema.propertySignature(ProjectId).pipe(Schema.fromKey("project_id")),
@@ -97,7 +99,9 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
     const validateStatus = validator(SessionStatus, "session status")
     const validateActivity = validator(Schema.UndefinedOr(ActivityState), "activity state")
     const validatePr = validator(PrInput, "pull request")
-    const validateMetadata = validator(JsonObject, "metadata")
+    const validateMetadata = validator(JsonObjectInput, "metadata")
+    const validateWritable = validator(SessionWritable, "session")
+    const atomic = atomically(sql)
     const notFound = (id: string) => new NotFound({ entity: "Session", id })
     const { insertionOrder, instant } = TimeOrder.make(sql)
     const newestFirst = sql`ORDER BY ${instant("created_at")} DESC, ${insertionOrder} DESC`
@@ -183,7 +187,11 @@ ORDER BY project_id, status`).pipe(
         traced("SessionsRepo.countByProjectAndStatus")
       )
 
-    /** Runs an `UPDATE … RETURNING *` on one session and decodes the row, or `NotFound`. */
+    /**
+     * Runs an `UPDATE … RETURNING *` on one session and decodes the row, or `NotFound`. One
+     * transaction: a stored row that does not decode (another program wrote it) fails the
+     * update and leaves the row as it was, so that a caller never retries a committed change.
+     */
     const updateOne = (
       id: string,
       assignments: (now: string) => Statement.Fragment | Statement.Helper
@@ -191,15 +199,18 @@ ORDER BY project_id, status`).pipe(
       Effect.gen(function*() {
         const validId = yield* validateId(id)
         const now = DateTime.formatIso(yield* DateTime.now)
-        const rows = yield* run(sql`UPDATE sessions SET ${assignments(now)} WHERE id = ${validId} RETURNING *`).pipe(
-          Effect.mapError(queryFailure)
-        )
-        if (rows.length === 0) return yield* notFound(validId)
-        return yield* decode.one(rows[0])
+        return yield* atomic(Effect.gen(function*() {
+          const rows = yield* run(sql`UPDATE sessions SET ${assignments(now)} WHERE id = ${validId} RETURNING *`).pipe(
+            Effect.mapError(queryFailure)
+          )
+          if (rows.length === 0) return yield* notFound(validId)
+          return yield* decode.one(rows[0])
+        }))
       })
 
     const update = (session: Session): Effect.Effect<Session, NotFound | DbError> =>
-      encode(session).pipe(
+      validateWritable(session).pipe(
+        Effect.flatMap(() => encode(session)),
         Effect.flatMap((row) => {
           const { created_at: _createdAt, id: _id, ...mutable } = row
           return updateOne(session.id, (now) => sql.update({ ...mutable, last_activity_at: now }))
@@ -237,14 +248,10 @@ ORDER BY project_id, status`).pipe(
 
     const updateMetadata = (id: string, metadata: JsonObject): Effect.Effect<Session, NotFound | DbError> =>
       validateMetadata(metadata).pipe(
+        // The validator refused what JSON.stringify cannot write, or would write as something else.
         Effect.flatMap((metadata) =>
-          Effect.try({
-            try: () => JSON.stringify(metadata),
-            catch: (cause) =>
-              new DbError({ reason: "InvalidInput", message: `Invalid metadata: ${String(cause)}`, cause })
-          })
+          updateOne(id, (now) => sql`metadata = ${JSON.stringify(metadata)}, last_activity_at = ${now}`)
         ),
-        Effect.flatMap((json) => updateOne(id, (now) => sql`metadata = ${json}, last_activity_at = ${now}`)),
         traced("SessionsRepo.updateMetadata", { "session.id": id })
       )
 

@@ -10,6 +10,7 @@ import { EventPriority, EventType } from "./Enums.js"
 import { EventId, ProjectId, SessionId } from "./Ids.js"
 import { JsonValue } from "./Json.js"
 import * as RowCodec from "./RowCodec.js"
+import { JsonValueInput, optionalInput, Text } from "./Text.js"
 import { StorableUtc, Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -31,14 +32,14 @@ export class OrchestratorEvent extends Schema.Class<OrchestratorEvent>("Orchestr
  * @since 0.1.0
  */
 export const EventInsert = Schema.Struct({
-  id: Schema.optional(EventId),
+  id: optionalInput(EventId),
   eventType: EventType,
   sessionId: SessionId,
   projectId: ProjectId,
-  message: Schema.String,
-  priority: Schema.optional(EventPriority),
+  message: Text,
+  priority: optionalInput(EventPriority),
   timestamp: Schema.optional(StorableUtc),
-  data: Schema.optional(JsonValue)
+  data: optionalInput(JsonValueInput)
 })
 /** @since 0.1.0 */
 export type EventInsert = typeof EventInsert.Encoded
@@ -59,12 +60,12 @@ export const fastEventInsert = (input: unknown): typeof EventInsert.Type | undef
       eventType: RowCodec.takeOwn(input, "eventType", (v) => RowCodec.takeLiteral(eventTypes, v)),
       sessionId: RowCodec.takeOwn(input, "sessionId", RowCodec.takeId),
       projectId: RowCodec.takeOwn(input, "projectId", RowCodec.takeId),
-      message: RowCodec.takeOwn(input, "message", RowCodec.takeString)
+      message: RowCodec.takeOwn(input, "message", RowCodec.takeText)
     }
     RowCodec.copyOptional(input, output, "id", RowCodec.takeId)
     RowCodec.copyOptional(input, output, "priority", (v) => RowCodec.takeLiteral(priorities, v))
     RowCodec.copyOptional(input, output, "timestamp", RowCodec.takeUtc)
-    RowCodec.copyOptional(input, output, "data", (v) => v)
+    RowCodec.copyOptional(input, output, "data", RowCodec.takeJsonInput)
     return output as typeof EventInsert.Type
   })
 

@@ -5,11 +5,12 @@
  */
 import { randomUUID } from "node:crypto"
 import * as Schema from "effect/Schema"
+import { expected } from "./Text.js"
 
 const idPattern = /^[A-Za-z0-9_-]+$/
 
 const idString = (name: string) =>
-  Schema.String.pipe(
+  Schema.String.annotations(expected("a string")).pipe(
     Schema.pattern(idPattern, {
       message: () => `${name} must be a non-empty string of ASCII letters, digits, '-' and '_'`
     })

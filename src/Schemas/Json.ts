@@ -17,6 +17,7 @@ import {
   takeNullable,
   takeString
 } from "./RowCodec.js"
+import { JsonObjectInput, nullOrInput, optionalInput, Text } from "./Text.js"
 
 const key = <const K extends string, S extends Schema.Schema.Any>(name: K, schema: S) =>
   Schema.propertySignature(schema).pipe(Schema.fromKey(name))
@@ -67,7 +68,7 @@ export class AgentSessionInfo extends Schema.Class<AgentSessionInfo>("AgentSessi
  * @since 0.1.0
  */
 export const RuntimeHandleInput = Schema.transform(
-  Schema.Struct({ id: Schema.String, runtimeName: Schema.String, data: JsonObject }),
+  Schema.Struct({ id: Text, runtimeName: Text, data: JsonObjectInput }),
   Schema.typeSchema(RuntimeHandle),
   { strict: true, decode: (input) => new RuntimeHandle(input, true), encode: (handle) => ({ ...handle }) }
 )
@@ -81,8 +82,8 @@ export type RuntimeHandleInput = typeof RuntimeHandleInput.Encoded
  */
 export const AgentSessionInfoInput = Schema.transform(
   Schema.Struct({
-    summary: Schema.optional(Schema.NullOr(Schema.String)),
-    cost: Schema.optional(Schema.NullOr(Schema.Struct({
+    summary: optionalInput(nullOrInput(Text)),
+    cost: optionalInput(nullOrInput(Schema.Struct({
       inputTokens: Schema.NonNegativeInt,
       outputTokens: Schema.NonNegativeInt,
       estimatedCostUsd: Schema.Finite

@@ -7,6 +7,7 @@ import * as Schema from "effect/Schema"
 import { column } from "./Column.js"
 import { ProjectId } from "./Ids.js"
 import * as RowCodec from "./RowCodec.js"
+import { optionalInput, Text } from "./Text.js"
 import { Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -28,11 +29,11 @@ export class Project extends Schema.Class<Project>("Project")({
  */
 export const ProjectInsert = Schema.Struct({
   id: ProjectId,
-  name: Schema.String,
-  repo: Schema.String,
-  path: Schema.String,
-  defaultBranch: Schema.optional(Schema.String),
-  configHash: Schema.String
+  name: Text,
+  repo: Text,
+  path: Text,
+  defaultBranch: optionalInput(Text),
+  configHash: Text
 })
 /** @since 0.1.0 */
 export type ProjectInsert = typeof ProjectInsert.Encoded

@@ -14,7 +14,10 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { isPlainObject, isWellFormed, jsonProblem } from "./Text.js"
 import { isStorable, parseTimestamp } from "./Timestamp.js"
+
+export { isPlainObject }
 
 /** @since 0.1.0 */
 export interface RowCodec<A, I> {
@@ -111,6 +114,18 @@ export const takeString = (value: unknown): string => {
   return value
 }
 
+/** A string without a lone surrogate, as the `Text` schema requires. */
+export const takeText = (value: unknown): string => {
+  if (typeof value !== "string" || !isWellFormed(value)) throw decline
+  return value
+}
+
+/** A value the `JsonValueInput` schema accepts: JSON that reads back as written. */
+export const takeJsonInput = (value: unknown): unknown => {
+  if (jsonProblem(value) !== undefined) throw decline
+  return value
+}
+
 /** @since 0.1.0 */
 export const takeId = <B extends string>(value: unknown): B => {
   if (typeof value !== "string" || !idPattern.test(value)) throw decline
@@ -171,12 +186,6 @@ export const takeJsonObject = (value: unknown): { readonly [key: string]: unknow
   return parsed
 }
 
-/** An object literal or a parsed JSON object: its JSON is that of its own keys, as the Schema writes it. */
-export const isPlainObject = (value: unknown): value is { readonly [key: string]: unknown } => {
-  if (typeof value !== "object" || value === null) return false
-  const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
-}
 
 /** A nullable column: `null` is `None`, anything else goes through `take`. */
 export const takeNullable = <A>(value: unknown, take: (value: unknown) => A): Option.Option<A> =>

@@ -19,6 +19,7 @@ import {
   runtimeHandleToJson
 } from "./Json.js"
 import * as RowCodec from "./RowCodec.js"
+import { JsonObjectInput, optionalInput, Text } from "./Text.js"
 import { StorableUtc, Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -57,25 +58,47 @@ export class Session extends Schema.Class<Session>("Session")({
 export const SessionInsert = Schema.Struct({
   id: SessionId,
   projectId: ProjectId,
-  configHash: Schema.String,
-  status: Schema.optional(SessionStatus),
-  activity: Schema.optional(ActivityState),
-  branch: Schema.optional(Schema.String),
-  issueId: Schema.optional(Schema.String),
-  workspacePath: Schema.optional(Schema.String),
-  runtimeHandle: Schema.optional(RuntimeHandleInput),
-  agentInfo: Schema.optional(AgentSessionInfoInput),
-  agentName: Schema.optional(Schema.String),
-  prUrl: Schema.optional(Schema.String),
-  prNumber: Schema.optional(PrNumber),
-  tmuxName: Schema.optional(Schema.String),
-  role: Schema.optional(Schema.String),
-  metadata: Schema.optional(JsonObject),
+  configHash: Text,
+  status: optionalInput(SessionStatus),
+  activity: optionalInput(ActivityState),
+  branch: optionalInput(Text),
+  issueId: optionalInput(Text),
+  workspacePath: optionalInput(Text),
+  runtimeHandle: optionalInput(RuntimeHandleInput),
+  agentInfo: optionalInput(AgentSessionInfoInput),
+  agentName: optionalInput(Text),
+  prUrl: optionalInput(Text),
+  prNumber: optionalInput(PrNumber),
+  tmuxName: optionalInput(Text),
+  role: optionalInput(Text),
+  metadata: optionalInput(JsonObjectInput),
   createdAt: Schema.optional(StorableUtc),
   lastActivityAt: Schema.optional(StorableUtc)
 })
 /** @since 0.1.0 */
 export type SessionInsert = typeof SessionInsert.Encoded
+
+const optionalText = Schema.OptionFromSelf(Text)
+
+/**
+ * What `SessionsRepo.update` checks of a `Session` besides what encoding it checks: its text
+ * and JSON must read back as written, as `SessionInsert` requires of an input.
+ *
+ * @since 0.1.0
+ */
+export const SessionWritable = Schema.Struct({
+  branch: optionalText,
+  issueId: optionalText,
+  workspacePath: optionalText,
+  runtimeHandle: Schema.OptionFromSelf(Schema.Struct({ id: Text, runtimeName: Text, data: JsonObjectInput })),
+  agentInfo: Schema.OptionFromSelf(Schema.Struct({ summary: optionalText })),
+  agentName: optionalText,
+  prUrl: optionalText,
+  tmuxName: optionalText,
+  configHash: Text,
+  role: optionalText,
+  metadata: JsonObjectInput
+})
 
 const statuses: ReadonlySet<string> = new Set(SessionStatus.literals)
 const activities: ReadonlySet<string> = new Set(ActivityState.literals)
