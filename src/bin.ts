@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * The `ennio-db` executable. The command line itself is bundled into `cli.cjs` next to
- * this file; it is compiled from V8's code cache (`cli.cache`, written by its first run
- * after the build) because compiling half a megabyte of JavaScript is most of a cold start.
+ * this file; it is compiled from V8's code cache (`cli.cache`, written beside it by the first
+ * run, and again by the first run of another Node.js, whose V8 refuses the old one) because
+ * compiling half a megabyte of JavaScript is most of a cold start. The package ships no cache:
+ * one is only good for the V8 that wrote it.
  *
  * @since 0.1.0
  */
@@ -37,6 +39,8 @@ const writeCache = (data: Buffer) => {
 const cachedData = readCache()
 const script = new vm.Script(Module.wrap(fs.readFileSync(bundle, "utf8")), { filename: bundle, cachedData })
 // After the run, the cache also holds the functions it compiled along the way.
-if (cachedData === undefined) process.once("exit", () => writeCache(script.createCachedData()))
+if (cachedData === undefined || script.cachedDataRejected === true) {
+  process.once("exit", () => writeCache(script.createCachedData()))
+}
 const module = { exports: {} }
 script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle))
