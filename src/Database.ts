@@ -159,7 +159,11 @@ const makePostgres = (target: Extract<DatabaseTarget, { _tag: "Postgres" }>, opt
   Effect.gen(function*() {
     const { make } = yield* loadPostgres
     const context = yield* make({ url: target.url, display: target.display })
-    yield* Effect.provide(migrateWith({ allowOtherTables: options.allowOtherTables ?? false }), context)
+    yield* Effect.provide(migrateWith({ allowOtherTables: options.allowOtherTables ?? false }), context).pipe(
+      Effect.mapError((error) =>
+        new DbError({ reason: error.reason, message: `Cannot open database ${target.display}: ${error.message}`, cause: error })
+      )
+    )
     return context
   })
 
