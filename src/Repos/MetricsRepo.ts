@@ -28,6 +28,7 @@ import * as RowCodec from "../Schemas/RowCodec.js"
 import * as Spans from "../Spans.js"
 import * as GroupCommit from "./GroupCommit.js"
 import {
+  atomically,
   childInsertFailure,
   encoder,
   isMissingParent,
@@ -60,6 +61,68 @@ const TotalsRow = Schema.Struct({
 
 type MetricsRow = typeof SessionMetrics.Encoded
 
+// The largest count and amount every reader reads back exactly: JavaScript's safe integers
+// (a PostgreSQL bigint or SQLite integer holds more) and finite doubles.
+const maxCount = Number.MAX_SAFE_INTEGER
+const maxAmount = Number.MAX_VALUE
+
+const counters = [
+  ["total_tokens_in", "totalTokensIn", maxCount],
+  ["total_tokens_out", "totalTokensOut", maxCount],
+  ["estimated_cost_usd", "estimatedCostUsd", maxAmount],
+  ["ci_runs", "ciRuns", maxCount],
+  ["ci_failures", "ciFailures", maxCount],
+  ["review_rounds", "reviewRounds", maxCount]
+] as const
+
+/** The first counter that `addition` (added to `base`) takes past its largest value, if any. */
+const outOfRange = (addition: MetricsRow, base?: SessionMetrics): string | undefined => {
+  for (const [column, field, max] of counters) {
+    const delta = addition[column]
+    if (!(delta <= max) || (base === undefined ? 0 : base[field]) > max - delta) return column
+  }
+  return undefined
+}
+
+const withinRange = (value: unknown, max: number): boolean =>
+  typeof value === "number" && value <= max && (max === maxAmount ? Number.isFinite(value) : Number.isSafeInteger(value))
+
+// The sums `totals` selects, with the largest value each may take.
+const totalsColumns = [
+  ["tokens_in", maxCount],
+  ["tokens_out", maxCount],
+  ["cost_usd", maxAmount],
+  ["ci_runs", maxCount],
+  ["ci_failures", maxCount],
+  ["review_rounds", maxCount]
+] as const
+const totalsFields = {
+  tokens_in: "tokensIn",
+  tokens_out: "tokensOut",
+  cost_usd: "costUsd",
+  ci_runs: "ciRuns",
+  ci_failures: "ciFailures",
+  review_rounds: "reviewRounds"
+} as const
+
+const sumOutOfRange = (column: string) =>
+  new DbError({
+    reason: "Constraint",
+    message: `Cannot total session_metrics: ${column} passes the largest value every reader reads back exactly`
+  })
+
+// A SUM past what the database holds: SQLite's 64-bit integers, PostgreSQL's double precision.
+const isOverflow = (error: SqlError): boolean => {
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
+  return cause?.code === "22003" || (typeof cause?.message === "string" && cause.message.includes("integer overflow"))
+}
+
+// Fails a group-commit batch, whose writes are then made one by one: each says which it was.
+const batchOutOfRange = new DbError({
+  reason: "Constraint",
+  message: "A counter summed over the batch would pass its largest value"
+})
+
 /** @since 0.1.0 */
 export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/MetricsRepo", {
   scoped: Effect.gen(function*() {
@@ -74,6 +137,7 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
     const validateDelta = validator(MetricsDelta, "metrics delta", fastMetricsDelta)
     const validateSeconds = validator(Count, "seconds")
     const validateFilter = validator(MetricsTotalsFilterInput, "metrics filter")
+    const atomic = atomically(sql)
     const notFound = (sessionId: string) => new NotFound({ entity: "SessionMetrics", id: sessionId })
     // The upserts below cannot hit a duplicate key: their only expected failure is a missing session.
     const upsertFailure = (sessionId: string) => (error: SqlError): NotFound | DbError =>
@@ -123,18 +187,21 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
     const get = (sessionId: string): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       byKey.get(sessionId).pipe(Spans.traced("MetricsRepo.get", { "session.id": sessionId }))
 
-    /** Writes every counter and both times of `metrics`, stamping updatedAt. */
+    /**
+     * Writes every counter and both times of `metrics`, stamping updatedAt. Every column but the
+     * key is written, so the row after the update is `metrics` as stamped: nothing to read back.
+     */
     const update = (metrics: SessionMetrics): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       Effect.gen(function*() {
         const now = yield* DateTime.now
         const stamped = RowCodec.construct(SessionMetrics, { ...metrics, updatedAt: now })
         const { session_id, ...columns } = yield* encode(stamped)
         const rows = yield* Effect.mapError(
-          run(sql`UPDATE session_metrics SET ${sql.update(columns)} WHERE session_id = ${session_id} RETURNING *`),
+          run(sql`UPDATE session_metrics SET ${sql.update(columns)} WHERE session_id = ${session_id} RETURNING session_id`),
           queryFailure
         )
         if (rows.length === 0) return yield* notFound(metrics.sessionId)
-        return yield* decode.one(rows[0])
+        return stamped
       }).pipe(Spans.traced("MetricsRepo.update", { "session.id": metrics.sessionId }))
 
     /** Inserts the row, or overwrites only the fields given (COALESCE keeps the stored value of the others). */
@@ -142,7 +209,8 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
       Effect.gen(function*() {
         const fields = yield* validateInsert(input)
         const row = yield* newRow(fields)
-        const rows = yield* run(sql`INSERT INTO session_metrics ${sql.insert(row)}
+        return yield* atomic(Effect.flatMap(
+          run(sql`INSERT INTO session_metrics ${sql.insert(row)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = COALESCE(${fields.totalTokensIn ?? null}, session_metrics.total_tokens_in),
   total_tokens_out = COALESCE(${fields.totalTokensOut ?? null}, session_metrics.total_tokens_out),
@@ -153,11 +221,14 @@ ON CONFLICT(session_id) DO UPDATE SET
   time_to_first_pr_secs = COALESCE(${fields.timeToFirstPrSecs ?? null}, session_metrics.time_to_first_pr_secs),
   time_to_merge_secs = COALESCE(${fields.timeToMergeSecs ?? null}, session_metrics.time_to_merge_secs),
   updated_at = excluded.updated_at
-RETURNING *`).pipe(Effect.mapError(upsertFailure(fields.sessionId)))
-        return yield* decode.one(rows[0])
+RETURNING *`).pipe(Effect.mapError(upsertFailure(fields.sessionId))),
+          (rows) => decode.one(rows[0])
+        ))
       }).pipe(Spans.traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
 
     // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
+    // A sum that would leave the range readers read back (see `outOfRange`) updates nothing and
+    // returns no row; written as `total <= max - delta`, which cannot overflow on either backend.
     // The rows come back as values in the order of `sessionMetricsColumns`.
     const addToCounters = (rows: ReadonlyArray<MetricsRow>) =>
       values(sql`INSERT INTO session_metrics ${sql.insert(rows)}
@@ -169,18 +240,49 @@ ON CONFLICT(session_id) DO UPDATE SET
   ci_failures = session_metrics.ci_failures + excluded.ci_failures,
   review_rounds = session_metrics.review_rounds + excluded.review_rounds,
   updated_at = excluded.updated_at
+WHERE session_metrics.total_tokens_in <= ${maxCount} - excluded.total_tokens_in
+  AND session_metrics.total_tokens_out <= ${maxCount} - excluded.total_tokens_out
+  AND session_metrics.estimated_cost_usd <= ${maxAmount} - excluded.estimated_cost_usd
+  AND session_metrics.ci_runs <= ${maxCount} - excluded.ci_runs
+  AND session_metrics.ci_failures <= ${maxCount} - excluded.ci_failures
+  AND session_metrics.review_rounds <= ${maxCount} - excluded.review_rounds
 RETURNING ${columns}`)
 
-    const submitCounters = yield* GroupCommit.make({
-      write: (row: MetricsRow): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-        addToCounters([row]).pipe(
-          Effect.mapError(upsertFailure(row.session_id)),
-          Effect.flatMap((rows) => decode.oneValues(rows[0]!))
+    /**
+     * Why a delta to one session updated nothing: the stored row does not decode (`Decode`), or
+     * a counter would leave the range (`Constraint`, naming it). Read on the failure path only.
+     */
+    const refusedAddition = (row: MetricsRow): Effect.Effect<never, DbError> =>
+      values(sql`SELECT ${columns} FROM session_metrics WHERE session_id = ${row.session_id}`).pipe(
+        Effect.mapError(queryFailure),
+        Effect.flatMap((rows) =>
+          rows.length === 0
+            ? Either.right(undefined)
+            : Either.map(decode.oneValues(rows[0]!), (stored) => outOfRange(row, stored))
         ),
+        Effect.flatMap((column) =>
+          Effect.fail(
+            new DbError({
+              reason: "Constraint",
+              message: `Cannot add to the metrics of session ${JSON.stringify(row.session_id)}: ${
+                column ?? "a counter"
+              } would pass the largest value every reader reads back exactly (nothing was written)`
+            })
+          )
+        )
+      )
+
+    const submitCounters = yield* GroupCommit.make({
+      // Atomic with its decoding: a stored row that does not decode leaves the delta unwritten.
+      write: (row: MetricsRow): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+        atomic(addToCounters([row]).pipe(
+          Effect.mapError(upsertFailure(row.session_id)),
+          Effect.flatMap((rows) => rows.length === 0 ? refusedAddition(row) : decode.oneValues(rows[0]!))
+        )),
       // One statement for the batch: deltas to one session are summed first (an upsert may
       // not touch a row twice), and each caller gets its session's row after the batch, decoded
-      // once for all its callers. A row that does not decode fails the batch, whose writes are
-      // then made one by one, so that only that session's callers fail.
+      // once for all its callers. A sum out of range, or a row that does not decode, fails the
+      // batch, whose writes are then made one by one: only the writes that cannot be made fail.
       writeBatch: (additions: ReadonlyArray<MetricsRow>): Effect.Effect<ReadonlyArray<SessionMetrics>, DbError> => {
         const sums = new Map<string, MetricsRow>()
         for (const row of additions) {
@@ -196,9 +298,11 @@ RETURNING ${columns}`)
             updated_at: sum.updated_at > row.updated_at ? sum.updated_at : row.updated_at
           })
         }
-        return addToCounters(Array.from(sums.values())).pipe(
+        const rows = Array.from(sums.values())
+        if (rows.some((sum) => outOfRange(sum) !== undefined)) return Effect.fail(batchOutOfRange)
+        return addToCounters(rows).pipe(
           Effect.mapError(queryFailure),
-          Effect.flatMap((rows) => decode.allValues(rows)),
+          Effect.flatMap((stored) => stored.length < rows.length ? Either.left(batchOutOfRange) : decode.allValues(stored)),
           Effect.map((decoded) => {
             const bySession = new Map(decoded.map((metrics) => [metrics.sessionId as string, metrics]))
             return additions.map((row) => bySession.get(row.session_id)!)
@@ -231,12 +335,14 @@ RETURNING ${columns}`)
         const id = yield* validateSessionId(sessionId)
         const row = yield* newRow({ sessionId: id, [field]: yield* validateSeconds(seconds) })
         const time = sql(columnName(field))
-        const rows = yield* run(sql`INSERT INTO session_metrics ${sql.insert(row)}
+        return yield* atomic(Effect.flatMap(
+          run(sql`INSERT INTO session_metrics ${sql.insert(row)}
 ON CONFLICT(session_id) DO UPDATE SET
   ${time} = COALESCE(session_metrics.${time}, excluded.${time}),
   updated_at = CASE WHEN session_metrics.${time} IS NULL THEN excluded.updated_at ELSE session_metrics.updated_at END
-RETURNING *`).pipe(Effect.mapError(upsertFailure(id)))
-        return yield* decode.one(rows[0])
+RETURNING *`).pipe(Effect.mapError(upsertFailure(id))),
+          (rows) => decode.one(rows[0])
+        ))
       })
 
     const setTimeToFirstPr = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
@@ -252,6 +358,8 @@ RETURNING *`).pipe(Effect.mapError(upsertFailure(id)))
     /**
      * Sums the metrics of the matching sessions (all, or one project's). `sessions` counts the
      * metrics rows summed: a session that never recorded metrics adds nothing and is not counted.
+     * Exact, or `Constraint` when a sum passes the largest value every reader reads back (each
+     * row is within range; enough of them are not).
      */
     const totals = (filter: MetricsTotalsFilter = {}): Effect.Effect<MetricsTotals, DbError> =>
       validateFilter(filter).pipe(
@@ -268,11 +376,56 @@ RETURNING *`).pipe(Effect.mapError(upsertFailure(id)))
   COALESCE(SUM(m.review_rounds), 0) AS review_rounds
 FROM session_metrics m JOIN sessions s ON s.id = m.session_id
 ${where}`),
-            queryFailure
+            (error) => isOverflow(error) ? sumOutOfRange("a sum") : queryFailure(error)
           )
         }),
-        Effect.flatMap((rows) => decodeTotals.one(rows[0])),
+        Effect.flatMap((rows) => {
+          const row = rows[0] as Record<string, unknown> | undefined
+          const column = row === undefined ? undefined : totalsColumns.find(([name, max]) => !withinRange(row[name], max))
+          return column === undefined ? decodeTotals.one(row) : Either.left(sumOutOfRange(column[0]))
+        }),
         Spans.traced("MetricsRepo.totals", { "project.id": filter.projectId })
+      )
+
+    /**
+     * As `totals`, over the rows that can be read back: a row that cannot (another program
+     * wrote it) is left out of the sums and named, by its `Decode` error, in `unreadable`.
+     * Reads every matching row, for a dashboard that must show the rest when `totals` fails.
+     */
+    const totalsSkippingUnreadable = (
+      filter: MetricsTotalsFilter = {}
+    ): Effect.Effect<{ readonly totals: MetricsTotals; readonly unreadable: ReadonlyArray<DbError> }, DbError> =>
+      validateFilter(filter).pipe(
+        Effect.flatMap(({ projectId }) => {
+          const where = projectId === undefined
+            ? sql``
+            : sql`WHERE session_id IN (SELECT id FROM sessions WHERE project_id = ${projectId})`
+          return Effect.mapError(values(sql`SELECT ${columns} FROM session_metrics ${where}`), queryFailure)
+        }),
+        Effect.flatMap((rows) => {
+          const unreadable: Array<DbError> = []
+          const sums = { sessions: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ciRuns: 0, ciFailures: 0, reviewRounds: 0 }
+          for (const row of rows) {
+            const decoded = decode.oneValues(row)
+            if (Either.isLeft(decoded)) {
+              unreadable.push(decoded.left)
+              continue
+            }
+            const metrics = decoded.right
+            sums.sessions++
+            sums.tokensIn += metrics.totalTokensIn
+            sums.tokensOut += metrics.totalTokensOut
+            sums.costUsd += metrics.estimatedCostUsd
+            sums.ciRuns += metrics.ciRuns
+            sums.ciFailures += metrics.ciFailures
+            sums.reviewRounds += metrics.reviewRounds
+          }
+          const column = totalsColumns.find(([name, max]) => !withinRange(sums[totalsFields[name]], max))
+          return column === undefined
+            ? Either.right({ totals: sums, unreadable })
+            : Either.left(sumOutOfRange(column[0]))
+        }),
+        Spans.traced("MetricsRepo.totalsSkippingUnreadable", { "project.id": filter.projectId })
       )
 
     return {
@@ -284,7 +437,8 @@ ${where}`),
       record,
       setTimeToFirstPr,
       setTimeToMerge,
-      totals
+      totals,
+      totalsSkippingUnreadable
     } as const
   })
 }) {}

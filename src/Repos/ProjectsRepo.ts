@@ -13,7 +13,7 @@ import { ProjectId } from "../Schemas/Ids.js"
 import { Project, ProjectCodec, projectColumns, ProjectInsert } from "../Schemas/Project.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import { traced } from "../Spans.js"
-import { encoder, insertFailure, lookup, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
+import { atomically, encoder, insertFailure, lookup, queryFailure, rowDecoder, validator } from "./RepoSupport.js"
 
 /** @since 0.1.0 */
 export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/ProjectsRepo", {
@@ -25,6 +25,7 @@ export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/Proje
     const encode = encoder(ProjectCodec, "project")
     const validateInsert = validator(ProjectInsert, "project")
     const validateId = validator(ProjectId, "project id", RowCodec.fastId)
+    const atomic = atomically(sql)
     const notFound = (id: string) => new NotFound({ entity: "Project", id })
 
     /** Validates the input and builds the project it describes, both timestamps now. */
@@ -56,12 +57,14 @@ export class ProjectsRepo extends Effect.Service<ProjectsRepo>()("ennio-db/Proje
 
     /**
      * Inserts the project, or overwrites name, repo, path, defaultBranch (`main` when not
-     * given) and configHash of the existing one, keeping its createdAt.
+     * given) and configHash of the existing one, keeping its createdAt. One transaction with
+     * the decoding of the row: a stored createdAt that does not decode leaves the row as it was.
      */
     const upsert = (input: ProjectInsert): Effect.Effect<Project, DbError> =>
       Effect.gen(function*() {
         const row = yield* Effect.flatMap(newProject(input), encode)
-        const rows = yield* run(sql`INSERT INTO projects ${sql.insert(row)}
+        return yield* atomic(Effect.flatMap(
+          run(sql`INSERT INTO projects ${sql.insert(row)}
 ON CONFLICT(project_id) DO UPDATE SET
   name = excluded.name,
   repo = excluded.repo,
@@ -69,8 +72,9 @@ ON CONFLICT(project_id) DO UPDATE SET
   default_branch = excluded.default_branch,
   config_hash = excluded.config_hash,
   updated_at = excluded.updated_at
-RETURNING *`).pipe(Effect.mapError(queryFailure))
-        return yield* decode.one(rows[0])
+RETURNING *`).pipe(Effect.mapError(queryFailure)),
+          (rows) => decode.one(rows[0])
+        ))
       }).pipe(traced("ProjectsRepo.upsert", { "project.id": input.id }))
 
     const byKey = lookup({

@@ -379,4 +379,163 @@ describeBackends("MetricsRepo", (backend: Backend) => {
       expect(yield* metrics.get("s1")).toMatchObject({ totalTokensIn: 5, estimatedCostUsd: 0 })
       expect(yield* metrics.find("s2")).toEqual(Option.none())
     }).pipe(Effect.provide(TestLayer)))
+  it.effect("record refuses a sum past the largest count or amount with Constraint, writing nothing; the row stays readable", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "s1", "s2")
+      const max = Number.MAX_SAFE_INTEGER
+      yield* metrics.record("s1", { tokensIn: max })
+      const refused = yield* Effect.flip(metrics.record("s1", { tokensIn: 10, ciRuns: 1 }))
+      expect(refused).toMatchObject({ _tag: "DbError", reason: "Constraint" })
+      expect(refused.message).toContain("total_tokens_in")
+      expect(refused.message).toContain("\"s1\"")
+      expect(yield* metrics.get("s1")).toMatchObject({ totalTokensIn: max, ciRuns: 0 })
+      expect(yield* metrics.totals()).toMatchObject({ sessions: 1, tokensIn: max })
+      expect(yield* metrics.record("s1", { tokensOut: 3 })).toMatchObject({ totalTokensIn: max, totalTokensOut: 3 })
+
+      // Every counter up to the largest, then one more; the amount twice 1e308.
+      for (const field of ["tokensOut", "ciRuns", "ciFailures", "reviewRounds"] as const) {
+        yield* metrics.record("s2", { [field]: max - 1 })
+        yield* metrics.record("s2", { [field]: 1 })
+        expect(yield* Effect.flip(metrics.record("s2", { [field]: 1 })), field).toMatchObject({ reason: "Constraint" })
+      }
+      yield* metrics.record("s2", { costUsd: 1e308 })
+      expect(yield* Effect.flip(metrics.record("s2", { costUsd: 1e308 }))).toMatchObject({ reason: "Constraint" })
+      expect(yield* metrics.get("s2")).toMatchObject({ totalTokensOut: max, ciRuns: max, ciFailures: max, reviewRounds: max })
+      const s2 = yield* metrics.get("s2")
+      expect(s2.estimatedCostUsd).toBe(1e308)
+      expect(Number.isFinite(s2.estimatedCostUsd)).toBe(true)
+      // The amount rounds: a delta too small to change the largest double still fits.
+      yield* metrics.record("s2", { costUsd: Number.MAX_VALUE - 1e308 })
+      expect((yield* metrics.record("s2", { costUsd: 1 })).estimatedCostUsd).toBe(Number.MAX_VALUE)
+      expect(yield* Effect.flip(metrics.record("s2", { costUsd: 1e300 }))).toMatchObject({ reason: "Constraint" })
+
+      // Inside a caller's transaction the refusal is a failure like any other: the rest goes on.
+      const inside = yield* Database.transaction(Effect.gen(function*() {
+        const error = yield* Effect.flip(metrics.record("s1", { tokensIn: 1 }))
+        yield* metrics.record("s1", { reviewRounds: 1 })
+        return error
+      }))
+      expect(inside).toMatchObject({ reason: "Constraint" })
+      expect(yield* metrics.get("s1")).toMatchObject({ totalTokensIn: max, reviewRounds: 1 })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("many concurrent records crossing the largest count and amount: the row holds exactly the acknowledged deltas", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      yield* createSessions("p", "big", "small")
+      // Deterministic deltas whose partial sums are exact doubles: counts below 2^48, amounts
+      // multiples of 2^1000 (a sum of those is exact while it stays below the largest double).
+      let seed = 20261126
+      const next = (bound: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31
+        return 1 + (seed % bound)
+      }
+      const deltas = Array.from({ length: 400 }, (_, i) => ({
+        sessionId: i % 5 === 0 ? "small" : "big",
+        delta: i % 7 === 0
+          ? { ciRuns: 1 }
+          : { tokensIn: next(2 ** 30) * next(2 ** 18), costUsd: next(2 ** 18) * 2 ** 1000, ciRuns: 1 }
+      }))
+      const results = yield* Effect.forEach(
+        deltas,
+        ({ delta, sessionId }) => Effect.either(metrics.record(sessionId, delta)),
+        { concurrency: "unbounded" }
+      )
+      for (const sessionId of ["big", "small"]) {
+        const stored = yield* metrics.get(sessionId)
+        const mine = deltas.map((call, i) => ({ ...call, result: results[i]! })).filter((call) => call.sessionId === sessionId)
+        const acknowledged = mine.filter((call) => Either.isRight(call.result)).map((call) => call.delta)
+        const refused = mine.filter((call) => Either.isLeft(call.result))
+        const sum = (pick: (delta: { tokensIn?: number; costUsd?: number; ciRuns?: number }) => number | undefined) =>
+          acknowledged.reduce((total, delta) => total + (pick(delta) ?? 0), 0)
+        expect(stored.totalTokensIn, sessionId).toBe(sum((d) => d.tokensIn))
+        expect(stored.estimatedCostUsd, sessionId).toBe(sum((d) => d.costUsd))
+        expect(stored.ciRuns, sessionId).toBe(acknowledged.length)
+        for (const call of refused) {
+          expect(Either.isLeft(call.result) && call.result.left).toMatchObject({ _tag: "DbError", reason: "Constraint" })
+          // Sums only grow: a delta refused then does not fit now either.
+          const delta = call.delta as { tokensIn?: number; costUsd?: number }
+          expect(
+            stored.totalTokensIn > Number.MAX_SAFE_INTEGER - (delta.tokensIn ?? 0) ||
+              stored.estimatedCostUsd > Number.MAX_VALUE - (delta.costUsd ?? 0)
+          ).toBe(true)
+        }
+        if (sessionId === "big") {
+          expect(refused.length).toBeGreaterThan(50)
+          expect(acknowledged.length).toBeGreaterThan(50)
+        }
+      }
+      // Both sessions together pass the largest values: totals says so rather than round.
+      expect(yield* Effect.flip(metrics.totals({ projectId: "p" }))).toMatchObject({ reason: "Constraint" })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("insert, update, upsert, the times and pr_number refuse values past the largest with InvalidInput", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      const sessions = yield* SessionsRepo
+      yield* createSessions("p", "s1")
+      const inserted = yield* metrics.insert({ sessionId: "s1", totalTokensIn: Number.MAX_SAFE_INTEGER })
+      const tooMany = 2 ** 53
+      const refusals: ReadonlyArray<Effect.Effect<unknown, unknown>> = [
+        metrics.insert({ sessionId: "s1", totalTokensOut: tooMany }),
+        metrics.upsert({ sessionId: "s1", ciRuns: tooMany }),
+        metrics.upsert({ sessionId: "s1", estimatedCostUsd: Number.POSITIVE_INFINITY }),
+        metrics.update(new SessionMetrics({ ...inserted, reviewRounds: tooMany }, true)),
+        metrics.update(new SessionMetrics({ ...inserted, estimatedCostUsd: Number.POSITIVE_INFINITY }, true)),
+        metrics.setTimeToFirstPr("s1", tooMany),
+        metrics.setTimeToMerge("s1", tooMany),
+        sessions.insert({ id: "s2", projectId: "p", configHash: "h", prNumber: tooMany }),
+        sessions.updatePr("s1", { url: "u", number: tooMany })
+      ]
+      for (const refusal of refusals) expect(yield* Effect.flip(refusal)).toMatchObject({ reason: "InvalidInput" })
+      expect(yield* metrics.get("s1")).toEqual(inserted)
+      expect((yield* sessions.get("s1")).prNumber).toEqual(Option.none())
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("totals is exact, or Constraint when a sum passes the largest count or amount", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      const sql = yield* SqlClient.SqlClient
+      yield* createSessions("p", "a", "b", "c")
+      yield* createSessions("q", "d", "e")
+      const max = Number.MAX_SAFE_INTEGER
+      for (const id of ["a", "b", "c"]) yield* metrics.record(id, { tokensIn: max, costUsd: 1 })
+      const error = yield* Effect.flip(metrics.totals())
+      expect(error).toMatchObject({ _tag: "DbError", reason: "Constraint" })
+      expect(error.message).toContain("tokens_in")
+      expect(yield* Effect.flip(metrics.totals({ projectId: "p" }))).toMatchObject({ reason: "Constraint" })
+      // One session at the largest count sums exactly.
+      yield* metrics.record("d", { tokensIn: max - 1, costUsd: 1e308 })
+      yield* metrics.record("e", { tokensIn: 1, costUsd: 1e308 })
+      expect(yield* Effect.flip(metrics.totals({ projectId: "q" }))).toMatchObject({ reason: "Constraint" })
+      yield* sql`UPDATE session_metrics SET estimated_cost_usd = 0 WHERE session_id = 'e'`
+      expect(yield* metrics.totals({ projectId: "q" })).toMatchObject({ sessions: 2, tokensIn: max, costUsd: 1e308 })
+      // Past 64 bits: rows another program wrote, each beyond what a reader reads back.
+      yield* sql`UPDATE session_metrics SET total_tokens_in = 4611686018427387904 WHERE session_id IN ('a', 'b')`
+      expect(yield* Effect.flip(metrics.totals({ projectId: "p" }))).toMatchObject({ reason: "Constraint" })
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("totalsSkippingUnreadable sums the rows that read back and names the ones that do not", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      const sql = yield* SqlClient.SqlClient
+      yield* createSessions("p", "good", "bad")
+      yield* createSessions("q", "other")
+      yield* metrics.record("good", { tokensIn: 5, costUsd: 0.5, ciRuns: 1 })
+      yield* metrics.record("bad", { tokensIn: 1 })
+      yield* metrics.record("other", { tokensIn: 7 })
+      // What an earlier version committed: past the largest safe integer.
+      yield* sql`UPDATE session_metrics SET total_tokens_in = 9007199254741001 WHERE session_id = 'bad'`
+      expect(yield* Effect.flip(metrics.totals())).toMatchObject({ reason: "Constraint" })
+      const all = yield* metrics.totalsSkippingUnreadable()
+      expect(all.totals).toEqual({ sessions: 2, tokensIn: 12, tokensOut: 0, costUsd: 0.5, ciRuns: 1, ciFailures: 0, reviewRounds: 0 })
+      expect(all.unreadable).toHaveLength(1)
+      expect(all.unreadable[0]).toMatchObject({ reason: "Decode" })
+      expect(all.unreadable[0]!.message).toContain("session_metrics row \"bad\", column total_tokens_in")
+      const q = yield* metrics.totalsSkippingUnreadable({ projectId: "q" })
+      expect(q).toEqual({ totals: yield* metrics.totals({ projectId: "q" }), unreadable: [] })
+      // The broken row refuses further records without changing.
+      expect(yield* Effect.flip(metrics.record("bad", { tokensIn: 1 }))).toMatchObject({ reason: "Decode" })
+    }).pipe(Effect.provide(TestLayer)))
 })
