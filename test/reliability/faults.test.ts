@@ -12,10 +12,11 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { execFileSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Database, DbError, EventsRepo, MetricsRepo, Repos, SessionsRepo } from "../../src/index.js"
-import { freshPgDatabase, pgAdminQuery, pgQuery, postgres } from "../fixtures/backends.js"
+import { freshPgDatabase, pgAdminQuery, pgDatabaseUrl, pgQuery, postgres } from "../fixtures/backends.js"
 import { figures, makeTempDir, removeTempDir, runChild, snapshotTree, spawnChild, useFixture } from "./support/harness.js"
 
 const { fixture, tempDir } = useFixture(path.join(import.meta.dirname, "fixtures", "faults.ts"))
@@ -344,6 +345,71 @@ describe("faults of the environment", () => {
 })
 
 describe.skipIf(!postgres.available)("faults of the server [postgres]", () => {
+  it.live.skipIf(!canMount)("a full disk under the database's tablespace: writes fail with DiskFull, nothing written, space freed heals it", (context) =>
+    Effect.gen(function*() {
+      const mnt = yield* tmpfs("pg-full", "24m")
+      // The server's own user must own a tablespace's folder; the server must run on this machine.
+      const owner = (() => {
+        try {
+          return Number(execFileSync("id", ["-u", "postgres"]).toString().trim())
+        } catch {
+          return undefined
+        }
+      })()
+      const location = path.join(mnt, "tablespace")
+      fs.mkdirSync(location)
+      fs.chmodSync(path.dirname(mnt), 0o755)
+      if (owner !== undefined) fs.chownSync(location, owner, Number(execFileSync("id", ["-g", "postgres"]).toString().trim()))
+      const name = `ennio_full_${process.pid}_${Date.now() % 100_000}`
+      const created = yield* Effect.acquireRelease(
+        Effect.exit(Effect.tryPromise(() => Effect.runPromise(Effect.zipRight(
+          pgAdminQuery(`CREATE TABLESPACE ${name} LOCATION '${location}'`),
+          pgAdminQuery(`CREATE DATABASE ${name} TABLESPACE ${name}`)
+        )))),
+        () =>
+          Effect.zipRight(
+            pgAdminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+            pgAdminQuery(`DROP TABLESPACE IF EXISTS ${name}`)
+          )
+      )
+      if (Exit.isFailure(created)) {
+        figures("faults-pg-disk-full", { skipped: true, reason: "the server cannot use a tablespace on this machine" })
+        return context.skip()
+      }
+      const url = pgDatabaseUrl(name)
+      const { context: layer, events, metrics, sessions } = yield* open({ url })
+      yield* sessions.insert({ id: "s1", projectId: "faults", configHash: "h" })
+      yield* events.insert(event("before-1"))
+      const filler = fillDisk(mnt)
+      // Rows that need new pages (a small one would fit in a page the table has), of text that does not compress.
+      const big = { blob: randomBytes(45_000).toString("base64") }
+      const attempts: Record<string, Effect.Effect<unknown, unknown>> = {
+        "events.insert": events.insert(event("full-1", "s1", big)),
+        "events.insertMany": events.insertMany(Array.from({ length: 20 }, (_, i) => event(`full-many-${i}`, "s1", big))),
+        "metrics.record": metrics.record("s1", { tokensIn: 1 }),
+        "sessions.insert": sessions.insert({ id: "full-s", projectId: "faults", configHash: "h", metadata: big }),
+        "Database.transaction": Effect.provide(Database.transaction(events.insert(event("full-tx", "s1", big))), layer),
+        "group commit (16 concurrent events.insert)": Effect.all(
+          Array.from({ length: 16 }, (_, i) => events.insert(event(`full-gc-${i}`, "s1", big))),
+          { concurrency: "unbounded" }
+        )
+      }
+      const results: Record<string, string> = {}
+      for (const [label, attempt] of Object.entries(attempts)) {
+        const exit = yield* Effect.exit(attempt)
+        results[label] = ending(exit)
+        if (label === "events.insert") tried.push(`PostgreSQL full disk, ${label}: ${firstMessage(exit)}`)
+      }
+      expect(results).toEqual(Object.fromEntries(Object.keys(attempts).map((label) => [label, "DiskFull"])))
+      fs.unlinkSync(filler)
+      const [[counts]] = yield* pgQuery(url, "SELECT (SELECT count(*) FROM sessions)::int AS sessions, " +
+        "(SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM session_metrics)::int AS metrics")
+      expect(counts).toEqual({ sessions: 1, events: 1, metrics: 0 })
+      yield* events.insert(event("after-1", "s1", big))
+      expect((yield* metrics.record("s1", { tokensIn: 1 })).totalTokensIn).toBe(1)
+      figures("faults-pg-disk-full", { operations: Object.keys(attempts).length, reason: "DiskFull", rowsWrittenByFailures: 0 })
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("a read-only database (a standby, default_transaction_read_only): writes fail with ReadOnly, reads work", () =>
     Effect.gen(function*() {
       const url = yield* freshPgDatabase()
