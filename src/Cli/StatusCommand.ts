@@ -134,8 +134,13 @@ const eventsTable = (report: StatusReport.StatusReport, screen: Screen.Screen) =
  */
 export const render = (report: StatusReport.StatusReport, screen: Screen.Screen): Array<string> => {
   const heading = (title: string) => ["", screen.palette.bold(title)]
+  // Each failure names its table, row and column: whoever repairs the row needs the whole message.
+  const unreadable = report.unreadable.length === 0 ? [] : [
+    ...heading(`UNREADABLE ROWS (${Format.count(report.unreadable.length)}), left out of the figures above`),
+    ...report.unreadable.map((error) => screen.palette.red(error.message))
+  ]
   if (report.counts.sessions === 0 && report.projects.length === 0) {
-    return ["No projects or sessions yet. Try: ennio-db demo"]
+    return ["No projects or sessions yet. Try: ennio-db demo", ...unreadable]
   }
   return [
     ...heading(`PROJECTS (${Format.count(report.projects.length)})`).slice(1),
@@ -145,7 +150,8 @@ export const render = (report: StatusReport.StatusReport, screen: Screen.Screen)
     ...heading(`NEEDS ATTENTION (${Format.count(report.needsAttention.length)})`),
     ...(report.needsAttention.length === 0 ? ["Nothing needs attention."] : attentionTable(report, screen)),
     ...heading("LATEST URGENT AND CRITICAL EVENTS"),
-    ...(report.urgentEvents.length === 0 ? ["None."] : eventsTable(report, screen))
+    ...(report.urgentEvents.length === 0 ? ["None."] : eventsTable(report, screen)),
+    ...unreadable
   ]
 }
 

@@ -1,6 +1,8 @@
 /**
  * The dashboard's figures, read through the repositories: sessions by project and
  * status, the sessions that need attention, metrics totals, the latest urgent events.
+ * A row that cannot be read (another program wrote it) never hides the rest: the figures
+ * leave it out and the report names it.
  *
  * @since 0.1.0
  */
@@ -14,6 +16,7 @@ import { SessionsRepo, type StatusCount } from "../Repos/SessionsRepo.js"
 import { type SessionStatus, SessionStatuses } from "../Schemas/Enums.js"
 import type { OrchestratorEvent } from "../Schemas/Event.js"
 import type { Project } from "../Schemas/Project.js"
+import { DbError } from "../Schemas/Errors.js"
 import type { Session } from "../Schemas/Session.js"
 import type { MetricsTotals } from "../Schemas/SessionMetrics.js"
 import * as JsonOutput from "./JsonOutput.js"
@@ -45,6 +48,11 @@ export interface StatusReport {
   readonly needsAttention: ReadonlyArray<Session>
   /** Newest first. */
   readonly urgentEvents: ReadonlyArray<OrchestratorEvent>
+  /**
+   * What could not be read, each failure naming its table and row; the figures above leave
+   * those rows out (a metrics row), or the part of a section that holds them.
+   */
+  readonly unreadable: ReadonlyArray<DbError>
 }
 
 /** How many urgent or critical events the dashboard shows. */
@@ -79,9 +87,28 @@ export const gather = Effect.gen(function*() {
   const sessionsRepo = yield* SessionsRepo
   const metricsRepo = yield* MetricsRepo
   const eventsRepo = yield* EventsRepo
-  const projects = yield* projectsRepo.list()
+  const unreadable = new Map<string, DbError>()
+  const noted = (error: DbError) => unreadable.set(error.message, error)
+  // A section that fails to decode a row shows what it can without it; other failures stay failures.
+  const orWithout = <A, E>(read: Effect.Effect<A, E>, without: A) =>
+    Effect.catchIf(
+      read,
+      (error): error is E & DbError => error instanceof DbError && error.reason === "Decode",
+      (error) => Effect.as(Effect.sync(() => noted(error)), without)
+    )
+  // One SUM when every row reads back; otherwise the rows that do, and the names of the others.
+  const totalsOf = (filter: { readonly projectId?: string }) =>
+    metricsRepo.totals(filter).pipe(
+      Effect.catchAll(() =>
+        Effect.map(metricsRepo.totalsSkippingUnreadable(filter), ({ totals, unreadable }) => {
+          for (const error of unreadable) noted(error)
+          return totals
+        })
+      )
+    )
+  const projects = yield* orWithout(projectsRepo.list(), [])
   // Counted in the database: only the sessions that need attention are read whole.
-  const counts = yield* sessionsRepo.countByProjectAndStatus()
+  const counts = yield* orWithout(sessionsRepo.countByProjectAndStatus(), [])
   const countsByProject = new Map<string, Array<StatusCount>>(projects.map((project) => [project.id, []]))
   for (const count of counts) {
     const list = countsByProject.get(count.projectId)
@@ -90,7 +117,7 @@ export const gather = Effect.gen(function*() {
   }
   const known = new Map(projects.map((project) => [project.id as string, project]))
   const projectStatuses = yield* Effect.forEach(countsByProject, ([id, projectCounts]) =>
-    Effect.map(metricsRepo.totals({ projectId: id }), (metrics): ProjectStatus => ({
+    Effect.map(totalsOf({ projectId: id }), (metrics): ProjectStatus => ({
       id,
       project: Option.fromNullable(known.get(id)),
       counts: countSessions(projectCounts),
@@ -98,18 +125,20 @@ export const gather = Effect.gen(function*() {
     })))
   const needsAttention = yield* Effect.forEach(
     SessionStatuses.all.filter(SessionStatuses.needsAttention),
-    (status) => sessionsRepo.listByStatus(status)
+    (status) => orWithout(sessionsRepo.listByStatus(status), [])
   )
   const urgentEvents = yield* Effect.forEach(
     countsByProject.keys(),
-    (id) => eventsRepo.listByProject(id, { minPriority: "urgent", limit: urgentEventsShown })
+    (id) => orWithout(eventsRepo.listByProject(id, { minPriority: "urgent", limit: urgentEventsShown }), [])
   )
+  const metrics = yield* totalsOf({})
   return {
     projects: projectStatuses,
     counts: countSessions(counts),
-    metrics: yield* metricsRepo.totals(),
+    metrics,
     needsAttention: needsAttention.flat().sort((a, b) => newestFirst(a.lastActivityAt, b.lastActivityAt)),
-    urgentEvents: urgentEvents.flat().sort((a, b) => newestFirst(a.timestamp, b.timestamp)).slice(0, urgentEventsShown)
+    urgentEvents: urgentEvents.flat().sort((a, b) => newestFirst(a.timestamp, b.timestamp)).slice(0, urgentEventsShown),
+    unreadable: Array.from(unreadable.values())
   } satisfies StatusReport
 })
 
@@ -138,5 +167,6 @@ export const toJson = (report: StatusReport) => ({
     ...JsonOutput.session(session),
     attention_reason: SessionStatuses.attentionReason(session.status) ?? null
   })),
-  urgent_events: report.urgentEvents.map(JsonOutput.event)
+  urgent_events: report.urgentEvents.map(JsonOutput.event),
+  unreadable: report.unreadable.map((error) => ({ reason: error.reason, message: error.message }))
 })
