@@ -278,10 +278,35 @@ const cyclic = () => {
   value.self = value
   return value
 }
+/** Text with a lone UTF-16 surrogate somewhere: UTF-8 cannot hold it, the driver would store U+FFFD. */
+const loneSurrogate: fc.Arbitrary<string> = fc.tuple(
+  fc.string({ maxLength: 6 }),
+  fc.integer({ min: 0xd800, max: 0xdfff }),
+  fc.string({ maxLength: 6 })
+).map(([before, code, after]) => `${before}${String.fromCharCode(code)}${after}`)
+/** Not a string, or a string that would not read back as written. */
+const badText: fc.Arbitrary<unknown> = fc.oneof(loneSurrogate, nonStrings)
+const nestedDeep = (depth: number): unknown => {
+  let value: unknown = 0
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { deeper: value }
+  return value
+}
 const badJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.bigInt().map((n) => ({ tokens: n })),
   fc.bigInt().map((n) => [1, [n]]),
-  fc.constant(null).map(cyclic)
+  fc.constant(null).map(cyclic),
+  loneSurrogate.map((text) => ({ note: [text] })),
+  loneSurrogate.map((text) => ({ [text]: 1 })),
+  fc.integer({ min: 101, max: 20_000 }).map((depth) => ({ deep: nestedDeep(depth) })),
+  fc.constantFrom<unknown>(
+    { gone: undefined },
+    { ratio: Number.NaN },
+    { ratio: -Infinity },
+    { when: new Date(0) },
+    { map: new Map([["a", 1]]) },
+    { run: () => 1 },
+    { hole: [1, , 3] } // eslint-disable-line no-sparse-arrays
+  )
 )
 const badMetadata: fc.Arbitrary<unknown> = fc.oneof(
   badJson,
@@ -346,7 +371,14 @@ describe("invalid input", () => {
         ["sessions.insert status", badEnum(SessionStatus.literals), (v) => sessions.insert({ ...valid.session, status: B(v) })],
         ["sessions.insert activity", badEnum(ActivityState.literals), (v) => sessions.insert({ ...valid.session, activity: B(v) })],
         ["sessions.insert prNumber", badPositive, (v) => sessions.insert({ ...valid.session, prNumber: B(v) })],
-        ["sessions.insert configHash", nonStrings, (v) => sessions.insert({ ...valid.session, configHash: B(v) })],
+        ["sessions.insert configHash", badText, (v) => sessions.insert({ ...valid.session, configHash: B(v) })],
+        ...(["branch", "issueId", "workspacePath", "agentName", "prUrl", "tmuxName", "role"] as const).map((field) =>
+          [`sessions.insert ${field}`, badText, (v: unknown) => sessions.insert({ ...valid.session, [field]: B(v) })] as const
+        ),
+        ["sessions.insert runtimeHandle id", badText, (v) =>
+          sessions.insert({ ...valid.session, runtimeHandle: { id: B(v), runtimeName: "tmux", data: {} } })],
+        ["sessions.insert agentInfo summary", badText.filter((v) => v !== null), (v) =>
+          sessions.insert({ ...valid.session, agentInfo: { summary: B(v) } })],
         ["sessions.insert metadata", badMetadata, (v) => sessions.insert({ ...valid.session, metadata: B(v) })],
         ["sessions.insert createdAt", badTimestamp, (v) => sessions.insert({ ...valid.session, createdAt: B(v) })],
         ["sessions.insert agentInfo tokens", badCount, (v) =>
@@ -368,6 +400,9 @@ describe("invalid input", () => {
         ["sessions.updateStatus id", badId, (v) => sessions.updateStatus(B(v), "working")],
         ["sessions.updateActivity", badEnum(ActivityState.literals), (v) => sessions.updateActivity("s1", B(v))],
         ["sessions.updatePr", badPositive, (v) => sessions.updatePr("s1", { url: "u", number: B(v) })],
+        ["sessions.updatePr url", badText, (v) => sessions.updatePr("s1", { url: B(v), number: 1 })],
+        ["sessions.update branch", loneSurrogate, (v) =>
+          sessions.update(new Session({ ...s1, branch: Option.some(B(v)) }, true))],
         ["sessions.updateMetadata", badMetadata, (v) => sessions.updateMetadata("s1", B(v))],
         ["sessions.update prNumber", badPositive, (v) =>
           sessions.update(new Session({ ...s1, prNumber: Option.some(B(v)) }, true))],
@@ -381,7 +416,7 @@ describe("invalid input", () => {
         ["events.insert priority", badEnum(EventPriority.literals), (v) => events.insert({ ...valid.event, priority: B(v) })],
         ["events.insert sessionId", badId, (v) => events.insert({ ...valid.event, sessionId: B(v) })],
         ["events.insert projectId", badId, (v) => events.insert({ ...valid.event, projectId: B(v) })],
-        ["events.insert message", nonStrings, (v) => events.insert({ ...valid.event, message: B(v) })],
+        ["events.insert message", badText, (v) => events.insert({ ...valid.event, message: B(v) })],
         ["events.insert data", badJson, (v) => events.insert({ ...valid.event, data: v })],
         ["events.insert timestamp", badTimestamp, (v) => events.insert({ ...valid.event, timestamp: B(v) })],
         ["events.insertMany one bad", fc.tuple(badEnum(EventType.literals), fc.nat({ max: 30 })), (v) => {
@@ -412,8 +447,10 @@ describe("invalid input", () => {
         ["metrics.get", badId, (v) => metrics.get(B(v))],
         ["metrics.totals", badId, (v) => metrics.totals({ projectId: B(v) })],
         ["projects.insert id", badId, (v) => projects.insert({ ...valid.project, id: B(v) })],
-        ["projects.insert name", nonStrings, (v) => projects.insert({ ...valid.project, name: B(v) })],
-        ["projects.upsert defaultBranch", nonStrings, (v) => projects.upsert({ ...valid.project, defaultBranch: B(v) })],
+        ...(["name", "repo", "path", "defaultBranch", "configHash"] as const).flatMap((field) => [
+          [`projects.insert ${field}`, badText, (v: unknown) => projects.insert({ ...valid.project, [field]: B(v) })] as const,
+          [`projects.upsert ${field}`, badText, (v: unknown) => projects.upsert({ ...valid.project, [field]: B(v) })] as const
+        ]),
         ["projects.get", badId, (v) => projects.get(B(v))],
         ["projects.delete", badId, (v) => projects.delete(B(v))]
       ]
