@@ -290,11 +290,11 @@ const makeConnection = (
   const whenFree = <A>(now: () => Exit.Exit<A, SqlError>): Effect.Effect<A, SqlError> =>
     Effect.suspend(() => db.inTransaction ? semaphore.withPermits(1)(Effect.suspend(now)) : now())
   const autocommit = <A>(now: () => Exit.Exit<A, SqlError>): Effect.Effect<A, SqlError> =>
-    Effect.suspend(() =>
-      db.inTransaction
-        ? whileLocked(whenFree(now), locked, performance.now() + busyTimeoutMs)
-        : settle(now(), () => whenFree(now))
-    )
+    Effect.suspend(() => {
+      if (db.inTransaction) return whileLocked(whenFree(now), locked, performance.now() + busyTimeoutMs)
+      const exit = now()
+      return exit._tag === "Success" ? exit : settle(exit, () => whenFree(now))
+    })
 
   // When the fiber about to begin a transaction started waiting for the handle: its wait for
   // the lock counts from then, not from its turn among this process's transactions.
