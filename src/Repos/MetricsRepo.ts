@@ -87,23 +87,15 @@ const outOfRange = (addition: MetricsRow, base?: SessionMetrics): string | undef
 const withinRange = (value: unknown, max: number): boolean =>
   typeof value === "number" && value <= max && (max === maxAmount ? Number.isFinite(value) : Number.isSafeInteger(value))
 
-// The sums `totals` selects, with the largest value each may take.
-const totalsColumns = [
-  ["tokens_in", maxCount],
-  ["tokens_out", maxCount],
-  ["cost_usd", maxAmount],
-  ["ci_runs", maxCount],
-  ["ci_failures", maxCount],
-  ["review_rounds", maxCount]
+// The sums `totals` selects, the fields of `MetricsTotals` they fill, and the largest each may take.
+const sums = [
+  ["tokens_in", "tokensIn", maxCount],
+  ["tokens_out", "tokensOut", maxCount],
+  ["cost_usd", "costUsd", maxAmount],
+  ["ci_runs", "ciRuns", maxCount],
+  ["ci_failures", "ciFailures", maxCount],
+  ["review_rounds", "reviewRounds", maxCount]
 ] as const
-const totalsFields = {
-  tokens_in: "tokensIn",
-  tokens_out: "tokensOut",
-  cost_usd: "costUsd",
-  ci_runs: "ciRuns",
-  ci_failures: "ciFailures",
-  review_rounds: "reviewRounds"
-} as const
 
 const sumOutOfRange = (column: string) =>
   new DbError({
@@ -381,7 +373,7 @@ ${where}`),
         }),
         Effect.flatMap((rows) => {
           const row = rows[0] as Record<string, unknown> | undefined
-          const column = row === undefined ? undefined : totalsColumns.find(([name, max]) => !withinRange(row[name], max))
+          const column = row === undefined ? undefined : sums.find(([name, , max]) => !withinRange(row[name], max))
           return column === undefined ? decodeTotals.one(row) : Either.left(sumOutOfRange(column[0]))
         }),
         Spans.traced("MetricsRepo.totals", { "project.id": filter.projectId })
@@ -404,7 +396,7 @@ ${where}`),
         }),
         Effect.flatMap((rows) => {
           const unreadable: Array<DbError> = []
-          const sums = { sessions: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ciRuns: 0, ciFailures: 0, reviewRounds: 0 }
+          const totals = { sessions: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ciRuns: 0, ciFailures: 0, reviewRounds: 0 }
           for (const row of rows) {
             const decoded = decode.oneValues(row)
             if (Either.isLeft(decoded)) {
@@ -412,18 +404,16 @@ ${where}`),
               continue
             }
             const metrics = decoded.right
-            sums.sessions++
-            sums.tokensIn += metrics.totalTokensIn
-            sums.tokensOut += metrics.totalTokensOut
-            sums.costUsd += metrics.estimatedCostUsd
-            sums.ciRuns += metrics.ciRuns
-            sums.ciFailures += metrics.ciFailures
-            sums.reviewRounds += metrics.reviewRounds
+            totals.sessions++
+            totals.tokensIn += metrics.totalTokensIn
+            totals.tokensOut += metrics.totalTokensOut
+            totals.costUsd += metrics.estimatedCostUsd
+            totals.ciRuns += metrics.ciRuns
+            totals.ciFailures += metrics.ciFailures
+            totals.reviewRounds += metrics.reviewRounds
           }
-          const column = totalsColumns.find(([name, max]) => !withinRange(sums[totalsFields[name]], max))
-          return column === undefined
-            ? Either.right({ totals: sums, unreadable })
-            : Either.left(sumOutOfRange(column[0]))
+          const column = sums.find(([, field, max]) => !withinRange(totals[field], max))
+          return column === undefined ? Either.right({ totals, unreadable }) : Either.left(sumOutOfRange(column[0]))
         }),
         Spans.traced("MetricsRepo.totalsSkippingUnreadable", { "project.id": filter.projectId })
       )

@@ -30,7 +30,7 @@ const unstorable: fc.Arbitrary<unknown> = fc.oneof(
     { when: new Date(0) },
     new Map([["a", 1]]),
     { n: 1n },
-    [1, , 2], // eslint-disable-line no-sparse-arrays
+    [1, , 2],
     deeper(101),
     deeper(20_000)
   ),

@@ -75,7 +75,7 @@ describe("JSON a caller gives", () => {
   })
 
   it("refuses what JSON cannot hold or would change, naming where", () => {
-    const hole: Array<unknown> = [1, , 3] // eslint-disable-line no-sparse-arrays
+    const hole: Array<unknown> = [1, , 3]
     const cyclic: Record<string, unknown> = { a: 1 }
     cyclic.self = cyclic
     class Point {

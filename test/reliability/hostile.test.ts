@@ -305,7 +305,7 @@ const badJson: fc.Arbitrary<unknown> = fc.oneof(
     { when: new Date(0) },
     { map: new Map([["a", 1]]) },
     { run: () => 1 },
-    { hole: [1, , 3] } // eslint-disable-line no-sparse-arrays
+    { hole: [1, , 3] }
   )
 )
 const badMetadata: fc.Arbitrary<unknown> = fc.oneof(
