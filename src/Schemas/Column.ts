@@ -5,6 +5,10 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import { expected } from "./Text.js"
+
+// A number whose failure message does not print what came instead (see `expected`).
+const number = Schema.Number.annotations(expected("a number"))
 
 /**
  * A field named differently from its column.
@@ -33,14 +37,14 @@ export const jsonText = <S extends Schema.Schema.Any>(schema: S) => Schema.parse
  *
  * @since 0.1.0
  */
-export const Count = Schema.NonNegativeInt
+export const Count = number.pipe(Schema.int(), Schema.nonNegative())
 
 /**
  * A money amount: finite and not negative.
  *
  * @since 0.1.0
  */
-export const Amount = Schema.Finite.pipe(Schema.nonNegative())
+export const Amount = number.pipe(Schema.finite(), Schema.nonNegative())
 
 /**
  * The snake_case column behind a camelCase field name (`projectId` → `project_id`).

@@ -8,6 +8,7 @@ import * as Schema from "effect/Schema"
 import { Amount, column, Count, nullable } from "./Column.js"
 import { SessionId } from "./Ids.js"
 import * as RowCodec from "./RowCodec.js"
+import { optionalInput } from "./Text.js"
 import { Timestamp } from "./Timestamp.js"
 
 /** @since 0.1.0 */
@@ -31,14 +32,14 @@ export class SessionMetrics extends Schema.Class<SessionMetrics>("SessionMetrics
  */
 export const MetricsInsert = Schema.Struct({
   sessionId: SessionId,
-  totalTokensIn: Schema.optional(Count),
-  totalTokensOut: Schema.optional(Count),
-  estimatedCostUsd: Schema.optional(Amount),
-  ciRuns: Schema.optional(Count),
-  ciFailures: Schema.optional(Count),
-  reviewRounds: Schema.optional(Count),
-  timeToFirstPrSecs: Schema.optional(Count),
-  timeToMergeSecs: Schema.optional(Count)
+  totalTokensIn: optionalInput(Count),
+  totalTokensOut: optionalInput(Count),
+  estimatedCostUsd: optionalInput(Amount),
+  ciRuns: optionalInput(Count),
+  ciFailures: optionalInput(Count),
+  reviewRounds: optionalInput(Count),
+  timeToFirstPrSecs: optionalInput(Count),
+  timeToMergeSecs: optionalInput(Count)
 })
 /** @since 0.1.0 */
 export type MetricsInsert = typeof MetricsInsert.Encoded
@@ -49,12 +50,12 @@ export type MetricsInsert = typeof MetricsInsert.Encoded
  * @since 0.1.0
  */
 export const MetricsDelta = Schema.Struct({
-  tokensIn: Schema.optional(Count),
-  tokensOut: Schema.optional(Count),
-  costUsd: Schema.optional(Amount),
-  ciRuns: Schema.optional(Count),
-  ciFailures: Schema.optional(Count),
-  reviewRounds: Schema.optional(Count)
+  tokensIn: optionalInput(Count),
+  tokensOut: optionalInput(Count),
+  costUsd: optionalInput(Amount),
+  ciRuns: optionalInput(Count),
+  ciFailures: optionalInput(Count),
+  reviewRounds: optionalInput(Count)
 })
 /** @since 0.1.0 */
 export type MetricsDelta = typeof MetricsDelta.Encoded

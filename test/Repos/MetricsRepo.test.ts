@@ -20,6 +20,12 @@ const createSessions = (projectId: string, ...ids: ReadonlyArray<string>) =>
   Effect.flatMap(SessionsRepo, (sessions) =>
     Effect.forEach(ids, (id) => sessions.insert({ id, projectId, configHash: "hash" }), { discard: true }))
 
+const deeplyNested = (() => {
+  let value: unknown = 1
+  for (let i = 0; i < 20_000; i++) value = { deeper: value }
+  return value
+})()
+
 const zeroCounters = {
   totalTokensIn: 0,
   totalTokensOut: 0,
@@ -238,7 +244,10 @@ describeBackends("MetricsRepo", (backend: Backend) => {
         { ciRuns: -2 },
         { costUsd: Number.NaN },
         { costUsd: Number.POSITIVE_INFINITY },
-        { costUsd: -0.25 }
+        { costUsd: -0.25 },
+        // Nested too deep for a message that prints it: refused all the same, not a defect.
+        { tokensIn: deeplyNested as never },
+        { costUsd: deeplyNested as never }
       ]
       for (const delta of invalid) {
         const error = yield* Effect.flip(metrics.record("s1", delta))
@@ -481,6 +490,7 @@ describeBackends("MetricsRepo", (backend: Backend) => {
         metrics.insert({ sessionId: "s1", totalTokensOut: tooMany }),
         metrics.upsert({ sessionId: "s1", ciRuns: tooMany }),
         metrics.upsert({ sessionId: "s1", estimatedCostUsd: Number.POSITIVE_INFINITY }),
+        metrics.upsert({ sessionId: "s1", ciRuns: deeplyNested as never }),
         metrics.update(new SessionMetrics({ ...inserted, reviewRounds: tooMany }, true)),
         metrics.update(new SessionMetrics({ ...inserted, estimatedCostUsd: Number.POSITIVE_INFINITY }, true)),
         metrics.setTimeToFirstPr("s1", tooMany),
