@@ -46,7 +46,7 @@ export interface DatabaseOptions {
   readonly synchronous?: Synchronous | undefined
   /**
    * SQLite: how long a statement waits for another connection's lock before failing with
-   * `DbError` reason `Busy` (default 10,000 ms). The wait never blocks the process.
+   * `DbError` reason `Busy` (default 10,000 ms). The process keeps running while it waits.
    */
   readonly busyTimeoutMs?: number | undefined
   /**
