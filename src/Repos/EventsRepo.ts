@@ -27,6 +27,7 @@ import {
   OrchestratorEvent
 } from "../Schemas/Event.js"
 import { EventId, makeEventId, ProjectId, SessionId } from "../Schemas/Ids.js"
+import { optionalInput } from "../Schemas/Text.js"
 import { StorableUtc } from "../Schemas/Timestamp.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as Spans from "../Spans.js"
@@ -81,8 +82,8 @@ const EventListOptionsInput = Schema.Struct({
   before: Schema.optional(EventId),
   eventType: Schema.optional(EventType),
   minPriority: Schema.optional(EventPriority),
-  since: Schema.optional(StorableUtc),
-  until: Schema.optional(StorableUtc)
+  since: optionalInput(StorableUtc),
+  until: optionalInput(StorableUtc)
 })
 const EventStreamOptionsInput = Schema.Struct({ pageSize: Schema.optional(PositiveInt) })
 

@@ -38,7 +38,7 @@ export const EventInsert = Schema.Struct({
   projectId: ProjectId,
   message: Text,
   priority: optionalInput(EventPriority),
-  timestamp: Schema.optional(StorableUtc),
+  timestamp: optionalInput(StorableUtc),
   data: optionalInput(JsonValueInput)
 })
 /** @since 0.1.0 */

@@ -72,8 +72,8 @@ export const SessionInsert = Schema.Struct({
   tmuxName: optionalInput(Text),
   role: optionalInput(Text),
   metadata: optionalInput(JsonObjectInput),
-  createdAt: Schema.optional(StorableUtc),
-  lastActivityAt: Schema.optional(StorableUtc)
+  createdAt: optionalInput(StorableUtc),
+  lastActivityAt: optionalInput(StorableUtc)
 })
 /** @since 0.1.0 */
 export type SessionInsert = typeof SessionInsert.Encoded

@@ -8,6 +8,7 @@ import * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { expected } from "./Text.js"
 
 // `2026-11-26 08:06[:52[.f{1,9}]]` with `T` or a space, then nothing (UTC), `Z`, or `±hh[:mm]`:
 // SQLite's datetime('now'), sqlx's RFC 3339, their forms without seconds, PostgreSQL's text output.
@@ -151,7 +152,7 @@ export const isStorable = (dateTime: DateTime.DateTime): boolean => {
  *
  * @since 0.1.0
  */
-export const StorableUtc = Schema.DateTimeUtcFromSelf.pipe(
+export const StorableUtc = Schema.DateTimeUtcFromSelf.annotations(expected("a DateTime.Utc")).pipe(
   Schema.filter((dateTime) => isStorable(dateTime) || "must be a year from 0000 to 9999")
 ).annotations({ identifier: "StorableUtc" })
 

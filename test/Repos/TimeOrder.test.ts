@@ -436,6 +436,16 @@ describeBackends("instants outside years 0000–9999", (backend) => {
           expect(refusal.message).toMatch(/year from 0000 to 9999/)
         }
       }
+      // Not an instant at all, nested too deep to print: refused the same way, not a RangeError.
+      let deep: unknown = {}
+      for (let i = 0; i < 20_000; i++) deep = { deep }
+      for (const refusal of [
+        yield* Effect.flip(sessions.insert({ id: "t", projectId: "p", configHash: "cfg", createdAt: deep as never })),
+        yield* Effect.flip(events.insert({ ...event, timestamp: deep as never })),
+        yield* Effect.flip(events.listRecent(5, { until: deep as never }))
+      ]) {
+        expect(refusal._tag === "DbError" && refusal.reason, refusal.message).toBe("InvalidInput")
+      }
       expect(yield* events.listBySession("s")).toEqual([])
       expect((yield* sessions.get("s")).createdAt).toEqual(session.createdAt)
     }).pipe(Effect.provide(Layer.provideMerge(Repos.layer, backend.layer))))
