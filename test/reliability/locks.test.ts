@@ -13,6 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as path from "node:path"
 import { Database, DbError, EventsRepo, MetricsRepo, Repos, SessionsRepo } from "../../src/index.js"
+import { recordingTracer } from "../fixtures/recordingTracer.js"
 import { figures, snapshotTree, spawnChild, useFixture } from "./support/harness.js"
 
 const { fixture, tempDir } = useFixture(path.join(import.meta.dirname, "fixtures", "faults.ts"))
@@ -187,6 +188,37 @@ describe("lock waits", () => {
         timerLongestStallMs: timer.worstMs,
         rowsWritten: 0
       })
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("writes that arrive while a group-commit batch waits for the lock join that batch", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir("locks-join"), "ennio.db")
+      const { spans, tracer } = yield* recordingTracer
+      yield* Effect.gen(function*() {
+        const context = yield* Layer.build(Repos.layerDatabase({ url: `sqlite:${file}` }))
+        const sessions = yield* Effect.provide(SessionsRepo, context)
+        const events = yield* Effect.provide(EventsRepo, context)
+        yield* sessions.insert({ id: "s1", projectId: "locks", configHash: "h" })
+        const lock = yield* holdLock(file)
+        const before = spans.filter((span) => span.name === "sql.transaction").length
+        // Two writes make a batch, whose transaction waits for the lock; thirty more arrive meanwhile.
+        const first = yield* Effect.fork(Effect.all([events.insert(event("j1", "s1")), events.insert(event("j2", "s1"))], {
+          concurrency: 2
+        }))
+        yield* Effect.sleep(Duration.millis(200))
+        const later = yield* Effect.fork(Effect.all(
+          Array.from({ length: 30 }, (_, i) => events.insert(event(`j${i + 3}`, "s1"))),
+          { concurrency: "unbounded" }
+        ))
+        yield* Effect.sleep(Duration.millis(200))
+        yield* lock.release
+        yield* Fiber.join(first)
+        yield* Fiber.join(later)
+        const transactions = spans.filter((span) => span.name === "sql.transaction").length - before
+        expect(count(file, "SELECT count(*) AS n FROM events")).toBe(32)
+        expect(transactions).toBe(1)
+        figures("locks-join", { writes: 32, transactions })
+      }).pipe(Effect.withTracer(tracer))
     }).pipe(Effect.scoped), 60_000)
 
   it.live("two layers on one file in one process take turns without deadlock", () =>
