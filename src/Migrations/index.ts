@@ -188,7 +188,7 @@ const refusal = (schema: StoredSchema, allowOtherTables: boolean): DbError | und
   const others = Array.from(objects.keys()).filter((name) => !ours.has(name)).sort()
   const whole = ennioTables.every(({ table }) => objects.get(table) === "table")
   const shared = others.length > 0 && !allowOtherTables && recorded === undefined && !whole
-  if (shared) problems.push(`it holds other tables (${list(others)}) and not ennio-db's`)
+  if (shared) problems.push(`it holds other programs' tables (${list(others)})`)
   if (problems.length === 0) return undefined
   return new DbError({
     reason: "Migration",
