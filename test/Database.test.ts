@@ -201,7 +201,7 @@ describe("file databases [SQLite only]", () => {
 })
 
 describeBackends("migrations", (backend: Backend) => {
-  it.effect("apply V1–V6 once, recorded in the tracking table", () =>
+  it.effect("apply V1–V7 once, recorded in the tracking table", () =>
     Effect.gen(function*() {
       const rows = yield* appliedMigrations
       expect(rows.map((row) => [row.migration_id, row.name])).toEqual([
@@ -210,9 +210,10 @@ describeBackends("migrations", (backend: Backend) => {
         [3, "projects"],
         [4, "session_metrics"],
         [5, "indices"],
-        [6, "event_time_indices"]
+        [6, "event_time_indices"],
+        [7, "instant_indices"]
       ])
-      expect(latestMigrationId).toBe(6)
+      expect(latestMigrationId).toBe(7)
       expect(yield* migrate).toEqual([])
     }).pipe(Effect.provide(backend.layer)))
 
@@ -260,10 +261,16 @@ describe("migrations [SQLite only]", () => {
         WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name`
       expect(indices.map((row) => row.name)).toEqual([
         "idx_events_event_type",
+        "idx_events_priority_timestamp",
+        "idx_events_project_timestamp",
         "idx_events_session_id",
         "idx_events_session_timestamp",
         "idx_events_timestamp",
-        "idx_sessions_project_status"
+        "idx_events_type_timestamp",
+        "idx_sessions_created_at",
+        "idx_sessions_project_created_at",
+        "idx_sessions_project_status",
+        "idx_sessions_status_created_at"
       ])
       const sessionColumns = yield* sql<{ name: string; dflt_value: string | null; notnull: number }>`
         SELECT name, dflt_value, "notnull" FROM pragma_table_info('sessions')`
@@ -472,10 +479,16 @@ describePostgres("PostgreSQL databases", () => {
       expect(indices.map((i) => i.indexdef.replace(/ ON \w+\.| USING btree/g, (m) => m.startsWith(" ON") ? " ON " : "")))
         .toEqual([
           "CREATE INDEX idx_events_event_type ON events (event_type)",
+          "CREATE INDEX idx_events_priority_timestamp ON events (priority, \"timestamp\", seq)",
+          "CREATE INDEX idx_events_project_timestamp ON events (project_id, \"timestamp\", seq)",
           "CREATE INDEX idx_events_session_id ON events (session_id)",
           "CREATE INDEX idx_events_session_timestamp ON events (session_id, \"timestamp\", seq)",
           "CREATE INDEX idx_events_timestamp ON events (\"timestamp\", seq)",
-          "CREATE INDEX idx_sessions_project_status ON sessions (project_id, status)"
+          "CREATE INDEX idx_events_type_timestamp ON events (event_type, \"timestamp\", seq)",
+          "CREATE INDEX idx_sessions_created_at ON sessions (created_at, seq)",
+          "CREATE INDEX idx_sessions_project_created_at ON sessions (project_id, created_at, seq)",
+          "CREATE INDEX idx_sessions_project_status ON sessions (project_id, status)",
+          "CREATE INDEX idx_sessions_status_created_at ON sessions (status, created_at, seq)"
         ])
     }).pipe(Effect.provide(postgres.layer)))
 
