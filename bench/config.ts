@@ -44,7 +44,7 @@ export type WorkloadSizes = Omit<Sizes, "mode" | "streamEvents" | "demoSessions"
  */
 export interface PgSizes extends WorkloadSizes {
   readonly mode: Mode
-  /** Connections of each side's pool: ennio-db's default (src/Connection/Postgres.ts). */
+  /** Connections of each side's pool: ennio-db's default (src/Connection/PostgresBackend.ts). */
   readonly poolSize: number
 }
 

@@ -1,6 +1,6 @@
 /**
  * The limit of the PostgreSQL column: the `pg` driver, as a careful user writes it. A
- * `Pool` of as many connections as ennio-db's (10, src/Connection/Postgres.ts); every
+ * `Pool` of as many connections as ennio-db's (10, src/Connection/PostgresBackend.ts); every
  * statement parameterised and named (`{ name, text, values }`), so that each connection
  * parses and plans it once; `insertMany` as one transaction of 500-row multi-row inserts
  * (measured here about as fast as one `unnest` statement, and much faster than single-row
@@ -11,7 +11,7 @@ import * as Pg from "pg"
 import type { EventSpec, MetricsSpec, SessionSpec } from "./data.js"
 import type { PgSide } from "./side.js"
 
-/** ennio-db's pool size: `maxConnections` in src/Connection/Postgres.ts, which `Database.layer` leaves at its default. */
+/** ennio-db's pool size: `maxConnections` in src/Connection/PostgresBackend.ts, which `Database.layer` leaves at its default. */
 export const poolSize = 10
 
 // The statements ennio-db runs on PostgreSQL, in the same order of columns; `seq` (migration V6)

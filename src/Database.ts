@@ -13,27 +13,26 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type * as Postgres from "./Connection/Postgres.js"
-import { isSqlError, queryError } from "./Connection/Failures.js"
-import * as Sqlite from "./Connection/Sqlite.js"
-import { StatementRunner } from "./Connection/StatementRunner.js"
+import { Backend } from "./Connection/Backend.js"
+import type * as PostgresBackend from "./Connection/PostgresBackend.js"
+import { transaction as typedTransaction } from "./Connection/Failures.js"
+import * as SqliteBackend from "./Connection/SqliteBackend.js"
 import { inspectSqlite, migrate, migrateWith } from "./Migrations/index.js"
 import { DbError } from "./Schemas/Errors.js"
 
 /** @since 0.1.0 */
-export type Synchronous = Sqlite.Synchronous
+export type Synchronous = "normal" | "full"
 
 /**
- * What the database layer provides, whichever the backend: the `SqlClient` and the statement
- * runner the repositories use. The driver's own client is there too, as `SqliteClient` or as
+ * What the database layer provides, whichever the backend: the `SqlClient` and the `Backend`
+ * the repositories run their statements through. The driver's own client is there too, as `SqliteClient` or as
  * `PgClient`, for `Effect.serviceOption`; `layerMemory` provides `SqliteClient` in its type.
  *
  * @since 0.1.0
  */
-export type DatabaseServices = SqlClient.SqlClient | StatementRunner
+export type DatabaseServices = SqlClient.SqlClient | Backend
 
 /** @since 0.1.0 */
 export interface DatabaseOptions {
@@ -139,7 +138,7 @@ const defaultBusyTimeoutMs = 10_000
 
 const makeSqlite = (target: Exclude<DatabaseTarget, { _tag: "Postgres" }>, options: DatabaseOptions) =>
   Effect.gen(function*() {
-    const { client, runner } = yield* Sqlite.make({
+    const { backend, client } = yield* SqliteBackend.make({
       filename: target._tag === "SqliteMemory" ? ":memory:" : target.filename,
       synchronous: options.synchronous ?? "normal",
       busyTimeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
@@ -148,12 +147,12 @@ const makeSqlite = (target: Exclude<DatabaseTarget, { _tag: "Postgres" }>, optio
     yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
     return Context.make(SqliteClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
-      Context.add(StatementRunner, runner)
+      Context.add(Backend, backend)
     )
   })
 
 // Loaded on first use: a SQLite program never evaluates the PostgreSQL driver.
-const loadPostgres = Effect.promise((): Promise<typeof Postgres> => import("./Connection/Postgres.js"))
+const loadPostgres = Effect.promise((): Promise<typeof PostgresBackend> => import("./Connection/PostgresBackend.js"))
 
 const makePostgres = (target: Extract<DatabaseTarget, { _tag: "Postgres" }>, options: DatabaseOptions) =>
   Effect.gen(function*() {
@@ -244,8 +243,4 @@ export {
 export const transaction = <A, E, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | DbError, R | SqlClient.SqlClient> =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.withTransaction(effect).pipe(
-      Effect.catchSomeDefect((defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
-      Effect.catchIf(isSqlError, (error) => Effect.fail(queryError(error)))
-    ))
+  Effect.flatMap(SqlClient.SqlClient, (sql) => typedTransaction(sql)(effect))

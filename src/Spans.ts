@@ -100,8 +100,8 @@ export const traced = (name: string, attributes: Record<string, unknown> = {}, k
   })
 
 /**
- * Runs `body` inside a span that is not made current: `body` must start no span of its own.
- * It may add attributes through `annotate`.
+ * Runs `body` inside a span that is not made current (unless `current`): `body` must then
+ * start no span of its own. It may add attributes through `annotate`.
  *
  * @since 0.1.0
  */
@@ -109,7 +109,8 @@ export const leaf = <A, E, R>(
   name: string,
   attributes: Record<string, unknown>,
   body: (annotate: Annotate) => Effect.Effect<A, E, R>,
-  kind: Tracer.SpanKind = "internal"
+  kind: Tracer.SpanKind = "internal",
+  current = false
 ): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber) => {
     const parent = currentParent(fiber)
@@ -119,5 +120,6 @@ export const leaf = <A, E, R>(
       const nearest = Option.isSome(parent) && parent.value._tag === "Span" ? parent.value : undefined
       return body(nearest === undefined ? ignore : (key, value) => nearest.attribute(key, value))
     }
-    return Effect.onExit(body((key, value) => started.span.attribute(key, value)), started.end)
+    const run = body((key, value) => started.span.attribute(key, value))
+    return Effect.onExit(current ? Effect.withParentSpan(run, started.span) : run, started.end)
   })

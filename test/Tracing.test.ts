@@ -3,10 +3,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Effect from "effect/Effect"
-import { EventsRepo, MetricsRepo, Repos, SessionsRepo } from "../src/index.js"
+import { Database, EventsRepo, MetricsRepo, Repos, SessionsRepo } from "../src/index.js"
 
 /** Runs `program` on a fresh in-memory database, exporting its spans to a new in-memory exporter. */
-const traced = <A, E>(program: Effect.Effect<A, E, Repos.Repositories>) =>
+const traced = <A, E>(program: Effect.Effect<A, E, Repos.Repositories | Database.DatabaseServices>) =>
   Effect.suspend(() => {
     const exporter = new InMemorySpanExporter()
     const otel = NodeSdk.layer(() => ({
@@ -47,6 +47,25 @@ describe("OpenTelemetry", () => {
       expect(only(spans, "EventsRepo.listBySession").attributes["session.id"]).toBe("s1")
       expect(only(spans, "MetricsRepo.totals").attributes["project.id"]).toBe("p1")
       for (const span of spans) expect(span.resource.attributes["service.name"]).toBe("ennio-db-test")
+    }))
+
+  it.effect("inside Database.transaction, a group-committed write's statement is the child of its operation's span", () =>
+    Effect.gen(function*() {
+      const spans = yield* traced(Effect.gen(function*() {
+        yield* createSession
+        yield* Database.transaction(Effect.gen(function*() {
+          yield* Effect.flatMap(EventsRepo, (events) =>
+            events.insert({ eventType: "pr_created", sessionId: "s1", projectId: "p1", message: "m" }))
+          yield* Effect.flatMap(MetricsRepo, (metrics) => metrics.record("s1", { tokensIn: 5 }))
+        }))
+      }))
+      // Under the operation's span (MetricsRepo.record's under its savepoint's), never beside it.
+      const descendantsOf = (parent: ReadableSpan): Array<ReadableSpan> =>
+        childrenOf(spans, parent).flatMap((child) => [child, ...descendantsOf(child)])
+      for (const [operation, statement] of [["EventsRepo.insert", "events"], ["MetricsRepo.record", "session_metrics"]]) {
+        const texts = descendantsOf(only(spans, operation)).map((span) => span.attributes["db.query.text"])
+        expect(texts.filter((text) => new RegExp(`^INSERT INTO "?${statement}"? `).test(String(text)))).toHaveLength(1)
+      }
     }))
 
   it.effect("leaves an absent id out of the span instead of recording the text \"undefined\"", () =>

@@ -1,10 +1,10 @@
 /**
  * WAL checkpoints off the commit path. SQLite's automatic checkpoint runs inside the commit
- * that takes the WAL past 1,000 pages, and syncs the WAL and the database file there; on this
- * project's benchmark machine that was most of a group-committed batch's cost (a 64-row batch:
- * 26 of its 32 µs a row). Here a worker thread with its own connection runs PASSIVE
- * checkpoints instead — they never block a writer — while the writer's automatic checkpoint
- * stays as a backstop at ten times the usual size, should the worker fall behind or fail.
+ * that takes the WAL past 1,000 pages, and syncs the WAL and the database file there: most of
+ * a group-committed batch's cost (figures in the README's Performance section). Here a worker
+ * thread with its own connection runs PASSIVE checkpoints instead (they never block a
+ * writer), while the writer's automatic checkpoint stays as a backstop at ten times the usual
+ * size, should the worker fall behind or fail.
  *
  * The worker starts with the first write, so a process that only reads never starts it.
  *
@@ -18,10 +18,9 @@ import { Worker } from "node:worker_threads"
 export const backstopPages = 10_000
 const defaultPages = 1_000
 
-// The worker: a PASSIVE checkpoint every `intervalMs` while the WAL grows (50 ms: W4 ran at
-// about 33,000 events/s against 28,000 with 5 ms, whose checkpoints synced the files 200 times
-// a second); after a second with nothing to copy it sleeps until the writer wakes it (the
-// shared flag says it sleeps).
+// The worker: a PASSIVE checkpoint every `intervalMs` while the WAL grows (often enough to keep
+// the WAL short, rarely enough not to sync the files all the time: see the README); after
+// a second with nothing to copy it sleeps until the writer wakes it (the shared flag says so).
 const workerSource = `
 const { parentPort, workerData } = require("node:worker_threads")
 const Database = require(workerData.driver)

@@ -189,6 +189,28 @@ export const isMissingParent = (error: SqlError): boolean => {
 }
 
 /**
+ * Whether a failure is an arithmetic result the database cannot hold: SQLite's "integer
+ * overflow" of a SUM, PostgreSQL's numeric_value_out_of_range.
+ *
+ * @since 0.1.0
+ */
+export const isNumericOverflow = (error: SqlError): boolean =>
+  sqlCode(error) === "22003" || messageOf(error.cause).includes("integer overflow")
+
+/**
+ * Runs `effect` in one transaction of `sql`: a driver failure anywhere in it, its COMMIT or
+ * its ROLLBACK included, is the `DbError` of `queryError`, and nothing of it is kept.
+ *
+ * @since 0.1.0
+ */
+export const transaction = (sql: SqlClient.SqlClient) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DbError, R> =>
+  sql.withTransaction(effect).pipe(
+    Effect.catchSomeDefect((defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
+    Effect.catchIf(isSqlError, (error) => Effect.fail(queryError(error)))
+  ) as Effect.Effect<A, E | DbError, R>
+
+/**
  * @effect/sql turns a failed COMMIT or ROLLBACK into a defect. Those fail for reasons of the
  * environment (a full disk, a lost connection, a serialization failure), so here they stay
  * `SqlError` failures, which every caller maps into the error model.

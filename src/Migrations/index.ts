@@ -5,7 +5,6 @@
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import { isEnvironmentFault, isSqlError, reasonOf } from "../Connection/Failures.js"
 import { DbError } from "../Schemas/Errors.js"
@@ -201,8 +200,10 @@ const refusal = (schema: StoredSchema, allowOtherTables: boolean): DbError | und
 const hasTrackingColumns = (columns: ReadonlyArray<StoredColumn> | undefined) =>
   columns !== undefined && ["migration_id", "name"].every((name) => columns.some((column) => column.name === name))
 
-/** What the inspection needs of a raw better-sqlite3 handle. */
-type RawHandle = Pick<Sqlite.Database, "prepare">
+/** What the inspection needs of a raw better-sqlite3 handle (typed here: the public types name no driver). */
+interface RawHandle {
+  prepare(source: string): { all(...params: Array<string>): Array<unknown> }
+}
 
 const readSqliteSchema = (db: RawHandle): StoredSchema => {
   const objects = new Map(

@@ -13,15 +13,14 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { StatementRunner } from "../Connection/StatementRunner.js"
-import * as TimeOrder from "../Connection/TimeOrder.js"
+import { Backend } from "../Connection/Backend.js"
+import { isDuplicateKey, isMissingParent, queryError } from "../Connection/Failures.js"
 import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import {
   EventCodec,
   eventColumns,
   EventInsert,
-  eventRowValues,
   fastEventInsert,
   fastEventRow,
   OrchestratorEvent
@@ -32,16 +31,8 @@ import { StorableUtc } from "../Schemas/Timestamp.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as Spans from "../Spans.js"
 import * as GroupCommit from "./GroupCommit.js"
-import {
-  childInsertFailure,
-  encoder,
-  isDuplicateKey,
-  isMissingParent,
-  queryFailure,
-  lookup,
-  rowDecoder,
-  validator
-} from "./RepoSupport.js"
+import { encoder, validator } from "./Input.js"
+import * as Query from "./Query.js"
 
 /**
  * Which events a list returns, newest first: by the instant of their timestamp, whatever its
@@ -87,10 +78,8 @@ const EventListOptionsInput = Schema.Struct({
 })
 const EventStreamOptionsInput = Schema.Struct({ pageSize: Schema.optional(PositiveInt) })
 
-// 8 columns × 500 rows = 4,000 bound parameters a statement: SQLite allows 32,766, PostgreSQL 65,535.
-const rowsPerStatement = 500
-// SQLite prepares this once and binds each row's values in turn.
-const insertOneEvent = `INSERT INTO events (${eventColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)` as const
+// Ids looked up at once when a batch insert fails, to name the culprit.
+const idsPerLookup = 500
 
 type EventRow = typeof OrchestratorEvent.Encoded
 const defaultPageSize = 1_000
@@ -114,8 +103,9 @@ const firstDuplicate = (ids: ReadonlyArray<string>): string | undefined => {
 export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRepo", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run, runBatch, values } = yield* StatementRunner.current
-    const decode = rowDecoder(EventCodec, "events", "id")
+    const backend = yield* Backend.current
+    const events = Query.make(backend, Query.rowDecoder(EventCodec, "events", "id"))
+    const plain = Query.plain(backend)
     const encode = encoder(EventCodec, "event")
     const validateInsert = validator(EventInsert, "event", fastEventInsert)
     const validateId = validator(EventId, "event id", RowCodec.fastId)
@@ -126,8 +116,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateStreamOptions = validator(EventStreamOptionsInput, "event stream options")
     const validateLimit = validator(PositiveInt, "limit")
     const validateCutoff = validator(StorableUtc, "cutoff")
-    const notFound = (id: string) => new NotFound({ entity: "Event", id })
-    const { at, insertionOrder, instant: instantOf, newestOfEach } = TimeOrder.make(sql)
+    const { at, insertionOrder, instant: instantOf, newestOfEach } = backend.time
     const instant = instantOf("timestamp")
     const columns = sql.literal(eventColumns)
     const newestFirst = sql`ORDER BY ${instant} DESC, ${insertionOrder} DESC`
@@ -165,55 +154,36 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
 
     type Prepared = Effect.Effect.Success<ReturnType<typeof prepare>>
 
-    /** Writes rows in order, in statements of up to 500 rows (on PostgreSQL, a round trip each). */
-    const writeChunks = (rows: ReadonlyArray<EventRow>) =>
-      Effect.forEach(
-        chunksOf(rows, rowsPerStatement),
-        (chunk) => run(sql`INSERT INTO events ${sql.insert(chunk)}`),
-        { discard: true }
-      )
-
-    /**
-     * Writes a group-commit batch. On SQLite, one statement prepared once and bound to each row
-     * in turn (see StatementRunner.runBatch) measured 27 µs an event against 40 for one
-     * multi-row statement (64 events of 64 sessions); `insertMany`'s long single-session runs
-     * measured the other way, so it keeps multi-row statements.
-     */
-    const writeBatchRows = (rows: ReadonlyArray<EventRow>) =>
-      sql.onDialectOrElse({
-        sqlite: () => runBatch(rows.map((row) => sql.unsafe(insertOneEvent, eventRowValues(row)))),
-        orElse: () => writeChunks(rows)
-      })
-
     const submit = yield* GroupCommit.make({
       write: ({ event, row }: Prepared) =>
-        run(sql`INSERT INTO events ${sql.insert(row)}`).pipe(
-          Effect.mapError(childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })),
-          Effect.as(event)
-        ),
+        plain.void(
+          sql`INSERT INTO events ${sql.insert(row)}`,
+          Query.childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })
+        ).pipe(Effect.as(event)),
       writeBatch: (items: ReadonlyArray<Prepared>) =>
-        writeBatchRows(items.map(({ row }) => row)).pipe(
-          Effect.mapError(queryFailure),
-          Effect.as(items.map(({ event }) => event))
-        )
+        plain.insertRows("events", items.map(({ row }) => row)).pipe(Effect.as(items.map(({ event }) => event)))
     })
 
     const insert = (input: EventInsert): Effect.Effect<OrchestratorEvent, NotFound | AlreadyExists | DbError> =>
-      Spans.leaf(
-        "EventsRepo.insert",
-        { "session.id": input.sessionId, "project.id": input.projectId },
-        (annotate) =>
-          Effect.flatMap(prepare(input), (prepared) => {
-            annotate("event.id", prepared.event.id)
-            return submit(prepared)
-          })
+      Effect.withFiberRuntime((fiber) =>
+        Spans.leaf(
+          "EventsRepo.insert",
+          { "session.id": input.sessionId, "project.id": input.projectId },
+          (annotate) =>
+            Effect.flatMap(prepare(input), (prepared) => {
+              annotate("event.id", prepared.event.id)
+              return submit(prepared)
+            }),
+          "internal",
+          GroupCommit.writesDirectly(fiber)
+        )
       )
 
     /** The ids among `ids` that have a row in `table`, looked up a chunk at a time. */
     const existingIds = (table: "sessions" | "events", ids: ReadonlyArray<string>) =>
       Effect.forEach(
-        chunksOf(ids, rowsPerStatement),
-        (chunk) => run(sql<{ readonly id: string }>`SELECT id FROM ${sql(table)} WHERE id IN ${sql.in(chunk)}`)
+        chunksOf(ids, idsPerLookup),
+        (chunk) => plain.rows(sql<{ readonly id: string }>`SELECT id FROM ${sql(table)} WHERE id IN ${sql.in(chunk)}`)
       ).pipe(Effect.map((pages) => new Set(pages.flatMap((rows) => rows.map((row) => row.id)))))
 
     /**
@@ -232,8 +202,8 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           const [taken] = yield* existingIds("events", rows.map((row) => row.id))
           if (taken !== undefined) return new AlreadyExists({ entity: "Event", id: taken })
         }
-        return queryFailure(error)
-      }).pipe(Effect.orElseSucceed(() => queryFailure(error)), Effect.flip)
+        return queryError(error)
+      }).pipe(Effect.orElseSucceed(() => queryError(error)), Effect.flip)
 
     const insertMany = (
       inputs: ReadonlyArray<EventInsert>
@@ -253,29 +223,25 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         if (rows.length === 0) return 0
         const duplicate = firstDuplicate(rows.map((row) => row.id))
         if (duplicate !== undefined) return yield* new AlreadyExists({ entity: "Event", id: duplicate })
-        yield* sql.withTransaction(writeChunks(rows)).pipe(
+        // The transaction ends before a failure is looked into: an aborted one may refuse further queries.
+        yield* sql.withTransaction(backend.insertRows("events", rows)).pipe(
           Effect.catchTag("SqlError", (error) => batchFailure(rows, error))
         )
         return rows.length
       }).pipe(Spans.traced("EventsRepo.insertMany", { "events.count": inputs.length }))
 
-    const byKey = lookup({
+    const { find, get } = Query.lookup(events, {
+      repository: "EventsRepo",
+      entity: "Event",
+      attribute: "event.id",
       validate: validateId,
-      select: (id) => values(sql`SELECT ${columns} FROM events WHERE id = ${id}`),
-      decode: decode.oneValues,
-      notFound
+      select: (id) => sql`SELECT ${columns} FROM events WHERE id = ${id}`
     })
-
-    const find = (id: string): Effect.Effect<Option.Option<OrchestratorEvent>, DbError> =>
-      byKey.find(id).pipe(Spans.traced("EventsRepo.find", { "event.id": id }))
-
-    const get = (id: string): Effect.Effect<OrchestratorEvent, NotFound | DbError> =>
-      byKey.get(id).pipe(Spans.traced("EventsRepo.get", { "event.id": id }))
 
     /**
      * The newest events matching `filter` (equalities that pick an index) and `bounds` (ranges
      * on it), in index order. Priorities with no filter: one arm a priority, merged by instant
-     * (SQLite's MERGE (UNION ALL), PostgreSQL's Merge Append) instead of sorting every match.
+     * (see `TimeOrder.newestOfEach`) instead of sorting every match.
      */
     const select = (
       filter: ReadonlyArray<Statement.Fragment>,
@@ -299,7 +265,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           ),
           limit
         )
-      return values(query).pipe(Effect.mapError(queryFailure), Effect.flatMap(decode.allValues))
+      return events.findAll(query)
     }
 
     /** Rows strictly older than event `before` in list order; nothing when it does not exist. */
@@ -316,7 +282,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       Effect.gen(function*() {
         const { before, eventType, limit, minPriority, since, until } = yield* validateOptions(options)
         const priorities = minPriority === undefined ? undefined : EventPriorities.atLeast(minPriority)
-        const events = yield* select(
+        const page = yield* select(
           eventType === undefined ? filter : [...filter, sql`event_type = ${eventType}`],
           [
             ...(since === undefined ? [] : [sql`${instant} >= ${at(since)}`]),
@@ -327,8 +293,8 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           limit
         )
         // An unknown cursor matches nothing: tell it apart from the end of the list.
-        if (strictCursor && events.length === 0 && before !== undefined) yield* get(before)
-        return events
+        if (strictCursor && page.length === 0 && before !== undefined) yield* get(before)
+        return page
       })
 
     const listBySession = (
@@ -372,12 +338,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
 
     const deleteOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
       validateCutoff(cutoff).pipe(
-        Effect.flatMap((cutoff) =>
-          Effect.mapError(
-            run(sql`DELETE FROM events WHERE ${instant} < ${at(cutoff)} RETURNING id`),
-            queryFailure
-          )
-        ),
+        Effect.flatMap((cutoff) => plain.rows(sql`DELETE FROM events WHERE ${instant} < ${at(cutoff)} RETURNING id`)),
         Effect.map((rows) => rows.length),
         Spans.traced("EventsRepo.deleteOlderThan")
       )
@@ -385,10 +346,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const countOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
       validateCutoff(cutoff).pipe(
         Effect.flatMap((cutoff) =>
-          Effect.mapError(
-            run(sql<{ readonly n: number | string }>`SELECT count(*) AS n FROM events WHERE ${instant} < ${at(cutoff)}`),
-            queryFailure
-          )
+          plain.rows(sql<{ readonly n: number | string }>`SELECT count(*) AS n FROM events WHERE ${instant} < ${at(cutoff)}`)
         ),
         Effect.map((rows) => Number(rows[0]?.n ?? 0)),
         Spans.traced("EventsRepo.countOlderThan")

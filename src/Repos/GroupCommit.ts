@@ -14,9 +14,11 @@ import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import { Backend } from "../Connection/Backend.js"
 import { isSqlError, queryError } from "../Connection/Failures.js"
 import { DbError } from "../Schemas/Errors.js"
 
@@ -85,13 +87,10 @@ export const make = <A, B, E>(
       })
     )
 
-    // SQLite undoes a failed statement alone; PostgreSQL aborts the transaction unless the
-    // statement ran under a savepoint.
-    const isolate = sql.onDialectOrElse({
-      pg: () => (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> =>
-        Effect.mapError(sql.withTransaction(effect), (e) => isSqlError(e) ? queryError(e) : e),
-      orElse: () => (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> => effect
-    })
+    const backend = yield* Backend.current
+    // A write that fails must leave the batch's transaction usable for the next (see Backend.isolate).
+    const isolate = (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> =>
+      Effect.mapError(backend.isolate(effect), (e) => isSqlError(e) ? queryError(e) : e)
 
     /** Up to `limit` waiting writes, skipping the abandoned. */
     const take = (limit: number): Array<Pending<A, B, E>> => {
@@ -166,9 +165,15 @@ export const make = <A, B, E>(
       })
 
     return (item: A): Effect.Effect<B, E | DbError> =>
-      Effect.withFiberRuntime((fiber) =>
-        Context.getOption(fiber.getFiberRef(FiberRef.currentContext), SqlClient.TransactionConnection)._tag === "Some"
-          ? options.write(item)
-          : submit(item)
-      )
+      Effect.withFiberRuntime((fiber) => writesDirectly(fiber) ? options.write(item) : submit(item))
   })
+
+/**
+ * Whether a write submitted from `fiber` runs directly, inside the fiber's own transaction,
+ * rather than on the writer's fiber: then the operation's span must be current, so that its
+ * statements' spans are its children.
+ *
+ * @since 0.1.0
+ */
+export const writesDirectly = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  Context.getOption(fiber.getFiberRef(FiberRef.currentContext), SqlClient.TransactionConnection)._tag === "Some"

@@ -10,7 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { StatementRunner } from "../Connection/StatementRunner.js"
+import { Backend } from "../Connection/Backend.js"
+import { isNumericOverflow, queryError, transaction } from "../Connection/Failures.js"
 import { Amount, column, columnName, Count } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
@@ -27,16 +28,8 @@ import {
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as Spans from "../Spans.js"
 import * as GroupCommit from "./GroupCommit.js"
-import {
-  atomically,
-  childInsertFailure,
-  encoder,
-  isMissingParent,
-  queryFailure,
-  lookup,
-  rowDecoder,
-  validator
-} from "./RepoSupport.js"
+import { encoder, validator } from "./Input.js"
+import * as Query from "./Query.js"
 
 /**
  * Which sessions `totals` sums over.
@@ -62,7 +55,7 @@ const TotalsRow = Schema.Struct({
 type MetricsRow = typeof SessionMetrics.Encoded
 
 // The largest count and amount every reader reads back exactly: JavaScript's safe integers
-// (a PostgreSQL bigint or SQLite integer holds more) and finite doubles.
+// (the databases hold larger integers) and finite doubles.
 const maxCount = Number.MAX_SAFE_INTEGER
 const maxAmount = Number.MAX_VALUE
 
@@ -103,12 +96,6 @@ const sumOutOfRange = (column: string) =>
     message: `Cannot total session_metrics: ${column} passes the largest value every reader reads back exactly`
   })
 
-// A SUM past what the database holds: SQLite's 64-bit integers, PostgreSQL's double precision.
-const isOverflow = (error: SqlError): boolean => {
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
-  return cause?.code === "22003" || (typeof cause?.message === "string" && cause.message.includes("integer overflow"))
-}
-
 // Fails a group-commit batch, whose writes are then made one by one: each says which it was.
 const batchOutOfRange = new DbError({
   reason: "Constraint",
@@ -119,21 +106,21 @@ const batchOutOfRange = new DbError({
 export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/MetricsRepo", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run, values } = yield* StatementRunner.current
+    const backend = yield* Backend.current
     const columns = sql.literal(sessionMetricsColumns)
-    const decode = rowDecoder(SessionMetricsCodec, "session_metrics", "session_id")
-    const decodeTotals = rowDecoder(RowCodec.make(TotalsRow), "session_metrics totals", "sessions")
+    const metrics = Query.make(backend, Query.rowDecoder(SessionMetricsCodec, "session_metrics", "session_id"))
+    const plain = Query.plain(backend)
+    const decodeTotals = Query.rowDecoder(RowCodec.make(TotalsRow), "session_metrics totals", "sessions")
     const encode = encoder(SessionMetricsCodec, "session metrics")
     const validateInsert = validator(MetricsInsert, "session metrics")
     const validateSessionId = validator(SessionId, "session id", RowCodec.fastId)
     const validateDelta = validator(MetricsDelta, "metrics delta", fastMetricsDelta)
     const validateSeconds = validator(Count, "seconds")
     const validateFilter = validator(MetricsTotalsFilterInput, "metrics filter")
-    const atomic = atomically(sql)
+    const atomic = transaction(sql)
     const notFound = (sessionId: string) => new NotFound({ entity: "SessionMetrics", id: sessionId })
     // The upserts below cannot hit a duplicate key: their only expected failure is a missing session.
-    const upsertFailure = (sessionId: string) => (error: SqlError): NotFound | DbError =>
-      isMissingParent(error) ? new NotFound({ entity: "Session", id: sessionId }) : queryFailure(error)
+    const upsertFailure = (sessionId: string) => Query.parentFailure({ entity: "Session", id: sessionId })
 
     /** The row `fields` describe: counters not given are 0, times not given unset. */
     const newMetrics = (fields: typeof MetricsInsert.Type, now: DateTime.Utc) =>
@@ -156,53 +143,46 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
     const insert = (input: MetricsInsert): Effect.Effect<SessionMetrics, AlreadyExists | NotFound | DbError> =>
       Effect.gen(function*() {
         const fields = yield* validateInsert(input)
-        const metrics = newMetrics(fields, yield* DateTime.now)
-        const row = yield* encode(metrics)
-        yield* run(sql`INSERT INTO session_metrics ${sql.insert(row)}`).pipe(
-          Effect.mapError(
-            childInsertFailure("SessionMetrics", metrics.sessionId, { entity: "Session", id: metrics.sessionId })
-          )
+        const created = newMetrics(fields, yield* DateTime.now)
+        const row = yield* encode(created)
+        yield* plain.void(
+          sql`INSERT INTO session_metrics ${sql.insert(row)}`,
+          Query.childInsertFailure("SessionMetrics", created.sessionId, { entity: "Session", id: created.sessionId })
         )
-        return metrics
+        return created
       }).pipe(Spans.traced("MetricsRepo.insert", { "session.id": input.sessionId }))
 
-    const byKey = lookup({
+    const { find, get } = Query.lookup(metrics, {
+      repository: "MetricsRepo",
+      entity: "SessionMetrics",
+      attribute: "session.id",
       validate: validateSessionId,
-      select: (id) => values(sql`SELECT ${columns} FROM session_metrics WHERE session_id = ${id}`),
-      decode: decode.oneValues,
-      notFound
+      select: (id) => sql`SELECT ${columns} FROM session_metrics WHERE session_id = ${id}`
     })
-
-    const find = (sessionId: string): Effect.Effect<Option.Option<SessionMetrics>, DbError> =>
-      byKey.find(sessionId).pipe(Spans.traced("MetricsRepo.find", { "session.id": sessionId }))
-
-    const get = (sessionId: string): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      byKey.get(sessionId).pipe(Spans.traced("MetricsRepo.get", { "session.id": sessionId }))
 
     /**
      * Writes every counter and both times of `metrics`, stamping updatedAt. Every column but the
      * key is written, so the row after the update is `metrics` as stamped: nothing to read back.
      */
-    const update = (metrics: SessionMetrics): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+    const update = (changed: SessionMetrics): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       Effect.gen(function*() {
         const now = yield* DateTime.now
-        const stamped = RowCodec.construct(SessionMetrics, { ...metrics, updatedAt: now })
-        const { session_id, ...columns } = yield* encode(stamped)
-        const rows = yield* Effect.mapError(
-          run(sql`UPDATE session_metrics SET ${sql.update(columns)} WHERE session_id = ${session_id} RETURNING session_id`),
-          queryFailure
+        const stamped = RowCodec.construct(SessionMetrics, { ...changed, updatedAt: now })
+        const { session_id, ...assigned } = yield* encode(stamped)
+        const rows = yield* plain.rows(
+          sql`UPDATE session_metrics SET ${sql.update(assigned)} WHERE session_id = ${session_id} RETURNING session_id`
         )
-        if (rows.length === 0) return yield* notFound(metrics.sessionId)
+        if (rows.length === 0) return yield* notFound(changed.sessionId)
         return stamped
-      }).pipe(Spans.traced("MetricsRepo.update", { "session.id": metrics.sessionId }))
+      }).pipe(Spans.traced("MetricsRepo.update", { "session.id": changed.sessionId }))
 
     /** Inserts the row, or overwrites only the fields given (COALESCE keeps the stored value of the others). */
     const upsert = (input: MetricsInsert): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       Effect.gen(function*() {
         const fields = yield* validateInsert(input)
         const row = yield* newRow(fields)
-        return yield* atomic(Effect.flatMap(
-          run(sql`INSERT INTO session_metrics ${sql.insert(row)}
+        const [stored] = yield* atomic(metrics.returning(
+          sql`INSERT INTO session_metrics ${sql.insert(row)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = COALESCE(${fields.totalTokensIn ?? null}, session_metrics.total_tokens_in),
   total_tokens_out = COALESCE(${fields.totalTokensOut ?? null}, session_metrics.total_tokens_out),
@@ -213,17 +193,18 @@ ON CONFLICT(session_id) DO UPDATE SET
   time_to_first_pr_secs = COALESCE(${fields.timeToFirstPrSecs ?? null}, session_metrics.time_to_first_pr_secs),
   time_to_merge_secs = COALESCE(${fields.timeToMergeSecs ?? null}, session_metrics.time_to_merge_secs),
   updated_at = excluded.updated_at
-RETURNING *`).pipe(Effect.mapError(upsertFailure(fields.sessionId))),
-          (rows) => decode.one(rows[0])
+RETURNING ${columns}`,
+          upsertFailure(fields.sessionId)
         ))
+        return stored!
       }).pipe(Spans.traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
 
     // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
     // A sum that would leave the range readers read back (see `outOfRange`) updates nothing and
     // returns no row; written as `total <= max - delta`, which cannot overflow on either backend.
     // The rows come back as values in the order of `sessionMetricsColumns`.
-    const addToCounters = (rows: ReadonlyArray<MetricsRow>) =>
-      values(sql`INSERT INTO session_metrics ${sql.insert(rows)}
+    const addToCounters = <E>(rows: ReadonlyArray<MetricsRow>, failure: (error: SqlError) => E | DbError) =>
+      metrics.returning(sql`INSERT INTO session_metrics ${sql.insert(rows)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = session_metrics.total_tokens_in + excluded.total_tokens_in,
   total_tokens_out = session_metrics.total_tokens_out + excluded.total_tokens_out,
@@ -238,20 +219,15 @@ WHERE session_metrics.total_tokens_in <= ${maxCount} - excluded.total_tokens_in
   AND session_metrics.ci_runs <= ${maxCount} - excluded.ci_runs
   AND session_metrics.ci_failures <= ${maxCount} - excluded.ci_failures
   AND session_metrics.review_rounds <= ${maxCount} - excluded.review_rounds
-RETURNING ${columns}`)
+RETURNING ${columns}`, failure)
 
     /**
      * Why a delta to one session updated nothing: the stored row does not decode (`Decode`), or
      * a counter would leave the range (`Constraint`, naming it). Read on the failure path only.
      */
     const refusedAddition = (row: MetricsRow): Effect.Effect<never, DbError> =>
-      values(sql`SELECT ${columns} FROM session_metrics WHERE session_id = ${row.session_id}`).pipe(
-        Effect.mapError(queryFailure),
-        Effect.flatMap((rows) =>
-          rows.length === 0
-            ? Either.right(undefined)
-            : Either.map(decode.oneValues(rows[0]!), (stored) => outOfRange(row, stored))
-        ),
+      metrics.findOne(sql`SELECT ${columns} FROM session_metrics WHERE session_id = ${row.session_id}`).pipe(
+        Effect.map(Option.match({ onNone: () => undefined, onSome: (stored) => outOfRange(row, stored) })),
         Effect.flatMap((column) =>
           Effect.fail(
             new DbError({
@@ -267,9 +243,8 @@ RETURNING ${columns}`)
     const submitCounters = yield* GroupCommit.make({
       // Atomic with its decoding: a stored row that does not decode leaves the delta unwritten.
       write: (row: MetricsRow): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-        atomic(addToCounters([row]).pipe(
-          Effect.mapError(upsertFailure(row.session_id)),
-          Effect.flatMap((rows) => rows.length === 0 ? refusedAddition(row) : decode.oneValues(rows[0]!))
+        atomic(addToCounters([row], upsertFailure(row.session_id)).pipe(
+          Effect.flatMap((rows) => rows.length === 0 ? refusedAddition(row) : Effect.succeed(rows[0]!))
         )),
       // One statement for the batch: deltas to one session are summed first (an upsert may
       // not touch a row twice), and each caller gets its session's row after the batch, decoded
@@ -292,9 +267,8 @@ RETURNING ${columns}`)
         }
         const rows = Array.from(sums.values())
         if (rows.some((sum) => outOfRange(sum) !== undefined)) return Effect.fail(batchOutOfRange)
-        return addToCounters(rows).pipe(
-          Effect.mapError(queryFailure),
-          Effect.flatMap((stored) => stored.length < rows.length ? Either.left(batchOutOfRange) : decode.allValues(stored)),
+        return addToCounters(rows, queryError).pipe(
+          Effect.flatMap((decoded) => decoded.length < rows.length ? Either.left(batchOutOfRange) : Either.right(decoded)),
           Effect.map((decoded) => {
             const bySession = new Map(decoded.map((metrics) => [metrics.sessionId as string, metrics]))
             return additions.map((row) => bySession.get(row.session_id)!)
@@ -308,8 +282,9 @@ RETURNING ${columns}`)
      * row after the change. Concurrent calls share one transaction.
      */
     const record = (sessionId: string, delta: MetricsDelta): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      Spans.leaf("MetricsRepo.record", { "session.id": sessionId }, () =>
-        Effect.clockWith((clock) => {
+      Effect.withFiberRuntime((fiber) =>
+        Spans.leaf("MetricsRepo.record", { "session.id": sessionId }, () =>
+          Effect.clockWith((clock) => {
           const valid = Either.flatMap(
             validateSessionId(sessionId),
             (id) =>
@@ -318,8 +293,9 @@ RETURNING ${columns}`)
                 (add) => metricsDeltaRow(id, add, DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()))
               )
           )
-          return Either.isLeft(valid) ? Either.left(valid.left) : submitCounters(valid.right)
-        }))
+            return Either.isLeft(valid) ? Either.left(valid.left) : submitCounters(valid.right)
+          }), "internal", GroupCommit.writesDirectly(fiber))
+      )
 
     /** Sets a time column unless it is set already (the first value wins), creating the row when absent. */
     const setOnce = (field: "timeToFirstPrSecs" | "timeToMergeSecs", sessionId: string, seconds: number) =>
@@ -327,14 +303,15 @@ RETURNING ${columns}`)
         const id = yield* validateSessionId(sessionId)
         const row = yield* newRow({ sessionId: id, [field]: yield* validateSeconds(seconds) })
         const time = sql(columnName(field))
-        return yield* atomic(Effect.flatMap(
-          run(sql`INSERT INTO session_metrics ${sql.insert(row)}
+        const [stored] = yield* atomic(metrics.returning(
+          sql`INSERT INTO session_metrics ${sql.insert(row)}
 ON CONFLICT(session_id) DO UPDATE SET
   ${time} = COALESCE(session_metrics.${time}, excluded.${time}),
   updated_at = CASE WHEN session_metrics.${time} IS NULL THEN excluded.updated_at ELSE session_metrics.updated_at END
-RETURNING *`).pipe(Effect.mapError(upsertFailure(id))),
-          (rows) => decode.one(rows[0])
+RETURNING ${columns}`,
+          upsertFailure(id)
         ))
+        return stored!
       })
 
     const setTimeToFirstPr = (sessionId: string, seconds: number): Effect.Effect<SessionMetrics, NotFound | DbError> =>
@@ -357,8 +334,8 @@ RETURNING *`).pipe(Effect.mapError(upsertFailure(id))),
       validateFilter(filter).pipe(
         Effect.flatMap(({ projectId }) => {
           const where = projectId === undefined ? sql`` : sql`WHERE s.project_id = ${projectId}`
-          return Effect.mapError(
-            run(sql`SELECT
+          return plain.rows(
+            sql`SELECT
   COUNT(*) AS sessions,
   COALESCE(SUM(m.total_tokens_in), 0) AS tokens_in,
   COALESCE(SUM(m.total_tokens_out), 0) AS tokens_out,
@@ -367,8 +344,8 @@ RETURNING *`).pipe(Effect.mapError(upsertFailure(id))),
   COALESCE(SUM(m.ci_failures), 0) AS ci_failures,
   COALESCE(SUM(m.review_rounds), 0) AS review_rounds
 FROM session_metrics m JOIN sessions s ON s.id = m.session_id
-${where}`),
-            (error) => isOverflow(error) ? sumOutOfRange("a sum") : queryFailure(error)
+${where}`,
+            (error) => isNumericOverflow(error) ? sumOutOfRange("a sum") : queryError(error)
           )
         }),
         Effect.flatMap((rows) => {
@@ -392,25 +369,24 @@ ${where}`),
           const where = projectId === undefined
             ? sql``
             : sql`WHERE session_id IN (SELECT id FROM sessions WHERE project_id = ${projectId})`
-          return Effect.mapError(values(sql`SELECT ${columns} FROM session_metrics ${where}`), queryFailure)
+          return metrics.findEach(sql`SELECT ${columns} FROM session_metrics ${where}`)
         }),
         Effect.flatMap((rows) => {
           const unreadable: Array<DbError> = []
           const totals = { sessions: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, ciRuns: 0, ciFailures: 0, reviewRounds: 0 }
-          for (const row of rows) {
-            const decoded = decode.oneValues(row)
+          for (const decoded of rows) {
             if (Either.isLeft(decoded)) {
               unreadable.push(decoded.left)
               continue
             }
-            const metrics = decoded.right
+            const row = decoded.right
             totals.sessions++
-            totals.tokensIn += metrics.totalTokensIn
-            totals.tokensOut += metrics.totalTokensOut
-            totals.costUsd += metrics.estimatedCostUsd
-            totals.ciRuns += metrics.ciRuns
-            totals.ciFailures += metrics.ciFailures
-            totals.reviewRounds += metrics.reviewRounds
+            totals.tokensIn += row.totalTokensIn
+            totals.tokensOut += row.totalTokensOut
+            totals.costUsd += row.estimatedCostUsd
+            totals.ciRuns += row.ciRuns
+            totals.ciFailures += row.ciFailures
+            totals.reviewRounds += row.reviewRounds
           }
           const column = sums.find(([, field, max]) => !withinRange(totals[field], max))
           return column === undefined ? Either.right({ totals, unreadable }) : Either.left(sumOutOfRange(column[0]))

@@ -7,10 +7,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { StatementRunner } from "../Connection/StatementRunner.js"
-import * as TimeOrder from "../Connection/TimeOrder.js"
+import { Backend } from "../Connection/Backend.js"
+import { transaction } from "../Connection/Failures.js"
 import { ActivityState, SessionStatus, SessionStatuses } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
@@ -18,16 +19,9 @@ import type { JsonObject } from "../Schemas/Json.js"
 import { PrNumber, Session, SessionCodec, sessionColumns, SessionInsert, SessionWritable } from "../Schemas/Session.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import { JsonObjectInput, Text } from "../Schemas/Text.js"
-import {
-  atomically,
-  encoder,
-  insertFailure,
-  queryFailure,
-  lookup,
-  rowDecoder,
-  validator
-} from "./RepoSupport.js"
 import { traced } from "../Spans.js"
+import { encoder, validator } from "./Input.js"
+import * as Query from "./Query.js"
 
 /**
  * Which sessions `list` returns, newest first (by the instant of `created_at`, then in reverse
@@ -89,9 +83,10 @@ export type StatusCount = typeof StatusCountRow.Type
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/SessionsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { run, values } = yield* StatementRunner.current
+    const backend = yield* Backend.current
     const columns = sql.literal(sessionColumns)
-    const decode = rowDecoder(SessionCodec, "sessions", "id")
+    const sessions = Query.make(backend, Query.rowDecoder(SessionCodec, "sessions", "id"))
+    const plain = Query.plain(backend)
     const encode = encoder(SessionCodec, "session")
     const validateInsert = validator(SessionInsert, "session")
     const validateId = validator(SessionId, "session id", RowCodec.fastId)
@@ -101,9 +96,9 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
     const validatePr = validator(PrInput, "pull request")
     const validateMetadata = validator(JsonObjectInput, "metadata")
     const validateWritable = validator(SessionWritable, "session")
-    const atomic = atomically(sql)
-    const notFound = (id: string) => new NotFound({ entity: "Session", id })
-    const { insertionOrder, instant } = TimeOrder.make(sql)
+    const atomic = transaction(sql)
+    const notFound = (id: string) => () => new NotFound({ entity: "Session", id })
+    const { insertionOrder, instant } = backend.time
     const newestFirst = sql`ORDER BY ${instant("created_at")} DESC, ${insertionOrder} DESC`
 
     const insert = (input: SessionInsert): Effect.Effect<Session, AlreadyExists | DbError> =>
@@ -133,24 +128,17 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
           archivedAt: Option.none()
         })
         const row = yield* encode(session)
-        yield* run(sql`INSERT INTO sessions ${sql.insert(row)}`).pipe(
-          Effect.mapError(insertFailure("Session", session.id))
-        )
+        yield* plain.void(sql`INSERT INTO sessions ${sql.insert(row)}`, Query.insertFailure("Session", session.id))
         return session
       }).pipe(traced("SessionsRepo.insert", { "session.id": input.id }))
 
-    const byKey = lookup({
+    const { find, get } = Query.lookup(sessions, {
+      repository: "SessionsRepo",
+      entity: "Session",
+      attribute: "session.id",
       validate: validateId,
-      select: (id) => values(sql`SELECT ${columns} FROM sessions WHERE id = ${id}`),
-      decode: decode.oneValues,
-      notFound
+      select: (id) => sql`SELECT ${columns} FROM sessions WHERE id = ${id}`
     })
-
-    const find = (id: string): Effect.Effect<Option.Option<Session>, DbError> =>
-      byKey.find(id).pipe(traced("SessionsRepo.find", { "session.id": id }))
-
-    const get = (id: string): Effect.Effect<Session, NotFound | DbError> =>
-      byKey.get(id).pipe(traced("SessionsRepo.get", { "session.id": id }))
 
     const list = (filter: SessionFilter = {}): Effect.Effect<ReadonlyArray<Session>, DbError> =>
       validateFilter(filter).pipe(
@@ -167,28 +155,26 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
             ])
           ]
           const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
-          return Effect.mapError(values(sql`SELECT ${columns} FROM sessions ${where} ${newestFirst}`), queryFailure)
+          return sessions.findAll(sql`SELECT ${columns} FROM sessions ${where} ${newestFirst}`)
         }),
-        Effect.flatMap(decode.allValues),
         traced("SessionsRepo.list", { "project.id": filter.projectId, "session.status": filter.status })
       )
 
     const listByStatus = (status: SessionStatus): Effect.Effect<ReadonlyArray<Session>, DbError> =>
       list({ status }).pipe(traced("SessionsRepo.listByStatus", { "session.status": status }))
 
-    const decodeCounts = rowDecoder(RowCodec.make(StatusCountRow), "sessions counts", "project_id")
+    const decodeCounts = Query.rowDecoder(RowCodec.make(StatusCountRow), "sessions counts", "project_id")
 
     /** How many sessions each project has in each status: one grouped query over the (project_id, status) index. */
     const countByProjectAndStatus = (): Effect.Effect<ReadonlyArray<StatusCount>, DbError> =>
-      run(sql`SELECT project_id, status, count(*) AS count FROM sessions GROUP BY project_id, status
+      plain.rows(sql`SELECT project_id, status, count(*) AS count FROM sessions GROUP BY project_id, status
 ORDER BY project_id, status`).pipe(
-        Effect.mapError(queryFailure),
-        Effect.flatMap(decodeCounts.all),
+        Effect.flatMap((rows) => Either.all(rows.map(decodeCounts.one))),
         traced("SessionsRepo.countByProjectAndStatus")
       )
 
     /**
-     * Runs an `UPDATE … RETURNING *` on one session and decodes the row, or `NotFound`. One
+     * Runs an `UPDATE … RETURNING` on one session and decodes the row, or `NotFound`. One
      * transaction: a stored row that does not decode (another program wrote it) fails the
      * update and leaves the row as it was, so that a caller never retries a committed change.
      */
@@ -199,13 +185,12 @@ ORDER BY project_id, status`).pipe(
       Effect.gen(function*() {
         const validId = yield* validateId(id)
         const now = DateTime.formatIso(yield* DateTime.now)
-        return yield* atomic(Effect.gen(function*() {
-          const rows = yield* run(sql`UPDATE sessions SET ${assignments(now)} WHERE id = ${validId} RETURNING *`).pipe(
-            Effect.mapError(queryFailure)
+        return yield* atomic(
+          sessions.single(
+            sql`UPDATE sessions SET ${assignments(now)} WHERE id = ${validId} RETURNING ${columns}`,
+            notFound(validId)
           )
-          if (rows.length === 0) return yield* notFound(validId)
-          return yield* decode.one(rows[0])
-        }))
+        )
       })
 
     const update = (session: Session): Effect.Effect<Session, NotFound | DbError> =>
@@ -267,10 +252,8 @@ ORDER BY project_id, status`).pipe(
 
     const delete_ = (id: string): Effect.Effect<void, NotFound | DbError> =>
       validateId(id).pipe(
-        Effect.flatMap((id) =>
-          Effect.mapError(run(sql`DELETE FROM sessions WHERE id = ${id} RETURNING id`), queryFailure)
-        ),
-        Effect.flatMap((rows) => rows.length === 0 ? Effect.fail(notFound(id)) : Effect.void),
+        Effect.flatMap((id) => plain.rows(sql`DELETE FROM sessions WHERE id = ${id} RETURNING id`)),
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.fail(notFound(id)()) : Effect.void),
         traced("SessionsRepo.delete", { "session.id": id })
       )
 

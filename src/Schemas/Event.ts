@@ -102,22 +102,6 @@ export const fastEventRow = (
   }))
 
 /**
- * An event row's values in the order of `eventColumns`, for the statement SQLite prepares once.
- *
- * @since 0.1.0
- */
-export const eventRowValues = (row: typeof OrchestratorEvent.Encoded): ReadonlyArray<string> => [
-  row.id,
-  row.event_type,
-  row.priority,
-  row.session_id,
-  row.project_id,
-  row.timestamp,
-  row.message,
-  row.data
-]
-
-/**
  * `OrchestratorEvent` ⇄ its `events` row, with fast paths for valid rows (see RowCodec).
  *
  * @since 0.1.0

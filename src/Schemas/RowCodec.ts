@@ -1,11 +1,11 @@
 /**
  * Row codecs: a row schema plus hand-written fast paths for the rows that are valid.
  *
- * Decoding a 20-column row through the generic Schema interpreter costs about 20 µs, more
- * than the query itself. The fast paths check the same rules directly; whenever one
- * declines (returns `undefined`), the Schema runs instead and reports the failure. The fast
- * paths only ever accept what the Schema accepts, with an equal result: property tests in
- * test/Schemas/RowCodec.test.ts hold them to that.
+ * Decoding a row through the generic Schema interpreter costs more than the query itself
+ * (figures in the README's Performance section). The fast paths check the same rules
+ * directly; whenever one declines (returns `undefined`), the Schema runs instead and reports
+ * the failure. The fast paths only ever accept what the Schema accepts, with an equal result:
+ * property tests in test/Schemas/RowCodec.test.ts hold them to that.
  *
  * @since 0.1.0
  */
@@ -223,8 +223,7 @@ export const takeInstance = <A>(constructor: new(...args: Array<any>) => A, valu
 type Instantiate = (props: object) => unknown
 
 // One plain constructor per class: V8 gives its instances one compact shape, where
-// Object.assign onto Object.create(prototype) grew each object a field at a time (0.37
-// against 0.67 µs for a session).
+// Object.assign onto Object.create(prototype) grew each object a field at a time.
 const instantiators = new WeakMap<Function, Instantiate>()
 
 const instantiatorOf = (constructor: Function): Instantiate => {

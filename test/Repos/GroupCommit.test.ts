@@ -48,7 +48,7 @@ describeBackends("group commit", (backend: Backend) => {
           { concurrency: "unbounded" }
         )
         expect(inserted.map((e) => e.message)).toEqual(messages)
-        const inserts = traced.statements.filter((text) => text.startsWith("INSERT INTO events"))
+        const inserts = traced.statements.filter((text) => /^INSERT INTO "?events"? /.test(text))
         expect(inserts.length).toBeGreaterThan(0)
         expect(inserts.length).toBeLessThan(30)
         // Same timestamp: the list is in reverse insertion order, which is submission order here.

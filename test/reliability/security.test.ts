@@ -22,7 +22,7 @@ const { fixture: currentFixture, tempDir } = useFixture()
  */
 const reviewed: ReadonlyArray<{ file: string; sink: string; argument: string; why: string }> = [
   {
-    file: "src/Connection/Sqlite.ts",
+    file: "src/Connection/SqliteConnection.ts",
     sink: "sqlite.prepare",
     argument: "sql",
     why: "the driver: it prepares the text @effect/sql compiled, where every value is a bound `?` parameter; " +

@@ -1,7 +1,8 @@
 /**
- * The PostgreSQL connection behind `Database.layer` for `postgres://` and `postgresql://`
- * URLs: a `pg` pool under @effect/sql-pg's `PgClient`, with its rows normalised to the shapes
- * SQLite returns, so that one set of row codecs reads both.
+ * The PostgreSQL backend behind `Database.layer` for `postgres://` and `postgresql://` URLs: a
+ * `pg` pool under @effect/sql-pg's `PgClient`, with its rows normalised to the shapes SQLite
+ * returns, so that one set of row codecs reads both. Statements take @effect/sql's own path;
+ * many rows go in multi-row inserts, and one write of a batch runs under a savepoint.
  *
  * @since 0.1.0
  */
@@ -15,7 +16,7 @@ import type * as Scope from "effect/Scope"
 import * as Pg from "pg"
 import { DbError } from "../Schemas/Errors.js"
 import { typedTransactions } from "./Failures.js"
-import { StatementRunner } from "./StatementRunner.js"
+import { Backend, fromClient } from "./Backend.js"
 
 /** @since 0.1.0 */
 export interface PostgresOptions {
@@ -34,7 +35,7 @@ export interface PostgresOptions {
  *
  * @since 0.1.0
  */
-export type PostgresServices = SqlClient.SqlClient | PgClient.PgClient | StatementRunner
+export type PostgresServices = SqlClient.SqlClient | PgClient.PgClient | Backend
 
 const oid = { int8: 20, json: 114, numeric: 1700, timestamptz: 1184, jsonb: 3802 } as const
 
@@ -124,7 +125,7 @@ export const make = (
     typedTransactions(client)
     return Context.make(PgClient.PgClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
-      Context.add(StatementRunner, StatementRunner.direct)
+      Context.add(Backend, fromClient(client))
     )
   })
 

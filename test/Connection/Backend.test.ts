@@ -5,7 +5,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { StatementRunner } from "../../src/Connection/StatementRunner.js"
+import { Backend as BackendService } from "../../src/Connection/Backend.js"
 import { Database, Repos, SessionsRepo } from "../../src/index.js"
 import { sessionColumns } from "../../src/Schemas/Session.js"
 import { type Backend, describeBackends } from "../fixtures/backends.js"
@@ -21,8 +21,8 @@ const holdTransaction = (id: string, opened: Deferred.Deferred<void>, release: D
       if (!commit) return yield* Effect.fail("rolled back" as const)
     })))
 
-// SQLite runs statements through the fast path of src/Connection/Sqlite.ts, PostgreSQL through
-// @effect/sql's own (StatementRunner.direct): the same transaction rules and the same span.
+// SQLite runs statements through the fast path of src/Connection/SqliteBackend.ts, PostgreSQL
+// through @effect/sql's own (Backend.fromClient): the same transaction rules and the same span.
 describeBackends("the statement path", (backend: Backend) => {
   it.layer(Layer.fresh(Layer.provideMerge(Repos.layer, backend.layer)))((it) => {
     // PostgreSQL only: a pool, so a reader does not wait for another fiber's transaction, and never sees its writes.
@@ -78,28 +78,39 @@ describeBackends("the statement path", (backend: Backend) => {
         expect(statement?.attributes.get("db.system.name")).toBe(backend.name === "postgres" ? "postgresql" : "sqlite")
       }))
 
-    it.effect("runBatch runs its writes in order, traced, and stops at the first failure", () =>
+    it.effect("insertRows writes its rows in order, traced, and stops at the first failure", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const { runBatch } = yield* StatementRunner.current
+        const { insertRows } = yield* BackendService.current
         const { spans, tracer } = yield* recordingTracer
-        yield* sql`CREATE TABLE batch_test (k INTEGER PRIMARY KEY, v TEXT NOT NULL)`
-        const insert = (k: number, v: string) => sql`INSERT INTO batch_test ${sql.insert({ k, v })}`
-        yield* runBatch([insert(1, "a"), insert(2, "b"), insert(3, "c")]).pipe(Effect.withTracer(tracer))
-        // SQLite's loop is one span; @effect/sql's own path (PostgreSQL) has one per statement.
-        expect(spans.map((span) => span.name)).toEqual(
-          backend.name === "sqlite" ? ["sql.execute"] : ["sql.execute", "sql.execute", "sql.execute"]
+        const at = "2026-11-26T08:00:00.000Z"
+        const rows = (...ids: ReadonlyArray<string>) =>
+          ids.map((id) => ({
+            project_id: id,
+            name: `name ${id}`,
+            repo: "org/repo",
+            path: "/src",
+            default_branch: "main",
+            config_hash: "h",
+            created_at: at,
+            updated_at: at
+          }))
+        const stored = Effect.map(
+          sql<{ project_id: string }>`SELECT project_id FROM projects ORDER BY project_id`,
+          (found) => found.map((row) => row.project_id)
         )
+        yield* insertRows("projects", rows("a", "b", "c")).pipe(Effect.withTracer(tracer))
+        // SQLite binds one prepared insert to each row, in one span; PostgreSQL sends one multi-row insert.
+        expect(spans.map((span) => span.name)).toEqual(["sql.execute"])
         if (backend.name === "sqlite") expect(spans[0]?.attributes.get("db.operation.batch.size")).toBe(3)
-        // A duplicate key fails the batch at the second write; the third never runs.
-        const failed = yield* Effect.either(runBatch([insert(4, "d"), insert(1, "again"), insert(5, "e")]))
+        // A duplicate key fails the insert; on SQLite the rows before it, each committed alone, stay.
+        const failed = yield* Effect.either(insertRows("projects", rows("d", "a", "e")))
         expect(failed._tag).toBe("Left")
-        const rows = yield* sql<{ k: number; v: string }>`SELECT k, v FROM batch_test ORDER BY k`
-        expect(rows.map((row) => [Number(row.k), row.v])).toEqual([[1, "a"], [2, "b"], [3, "c"], [4, "d"]])
-        // Inside a transaction the batch is undone with it.
-        const rolledBack = yield* Effect.either(sql.withTransaction(runBatch([insert(6, "f"), insert(2, "again")])))
+        expect(yield* stored).toEqual(backend.name === "sqlite" ? ["a", "b", "c", "d"] : ["a", "b", "c"])
+        // Inside a transaction the rows are undone with it.
+        const rolledBack = yield* Effect.either(sql.withTransaction(insertRows("projects", rows("f", "b"))))
         expect(rolledBack._tag).toBe("Left")
-        expect((yield* sql`SELECT k FROM batch_test WHERE k = 6`).length).toBe(0)
+        expect(yield* stored).not.toContain("f")
       }))
   })
 })

@@ -1,0 +1,169 @@
+/**
+ * The SQLite backend behind `Database.layer`: one better-sqlite3 handle (see SqliteFile and
+ * SqliteConnection), the `SqliteClient` @effect/sql runs over it, and the repositories' fast
+ * statement path.
+ *
+ * @since 0.1.0
+ */
+import type * as Reactivity from "@effect/experimental/Reactivity"
+import * as Client from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import { SqliteClient, TypeId } from "@effect/sql-sqlite-node/SqliteClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type { DbError } from "../Schemas/Errors.js"
+import * as Spans from "../Spans.js"
+import { type BackendShape, fromClient, type Table, type TableRow } from "./Backend.js"
+import * as Checkpointer from "./Checkpointer.js"
+import { typedTransactions } from "./Failures.js"
+import * as SqliteConnection from "./SqliteConnection.js"
+import * as SqliteFile from "./SqliteFile.js"
+import * as TimeOrder from "./TimeOrder.js"
+
+const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.name", "sqlite"]]
+
+/** The `sql.execute` span @effect/sql emits, around `execute`. */
+const executeSpan = <A>(
+  sql: string,
+  operation: string,
+  batchSize: number,
+  execute: Effect.Effect<A, SqlError>
+): Effect.Effect<A, SqlError> =>
+  Spans.leaf("sql.execute", {}, (annotate) => {
+    for (const [key, value] of spanAttributes) annotate(key, value)
+    annotate("db.operation.name", operation)
+    annotate("db.query.text", sql)
+    // OpenTelemetry: a batch is two or more operations.
+    if (batchSize > 1) annotate("db.operation.batch.size", batchSize)
+    return execute
+  }, "client")
+
+/**
+ * The fast statement path. @effect/sql opens a scope, takes the semaphore and compiles per
+ * statement; better-sqlite3 is synchronous, so when no transaction is open on the handle a
+ * statement can run at once, atomically with that check. It still waits behind another
+ * fiber's open transaction, runs on the transaction's connection inside one, defers to
+ * @effect/sql when a statement transformer is installed, and emits the same `sql.execute`
+ * span as @effect/sql. Many rows are written by one prepared insert bound to each row, which
+ * beat one multi-row statement for group-commit batches (see the README's Performance).
+ */
+const makeBackend = (sql: Client.SqlClient, connection: SqliteConnection.SqliteConnection): BackendShape => {
+  const ordinary = fromClient(sql)
+
+  /** Runs `now` when the handle is ours: inside our transaction, free, or once another fiber's transaction ends. */
+  const onHandle = <A>(
+    transaction: Option.Option<readonly [Connection, number]>,
+    now: () => Exit.Exit<A, SqlError>,
+    elsewhere: (connection: Connection) => Effect.Effect<A, SqlError>
+  ): Effect.Effect<A, SqlError> =>
+    transaction._tag === "Some"
+      ? transaction.value[0] === connection
+        ? Effect.suspend(() => connection.inTransaction(now))
+        : elsewhere(transaction.value[0])
+      : connection.autocommit(now)
+
+  const runner = (values: boolean) =>
+  <A>(statement: Statement.Statement<any>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") {
+        return (values ? statement.values : statement) as Effect.Effect<ReadonlyArray<A>, SqlError>
+      }
+      const [text, params] = statement.compile()
+      const context = fiber.currentContext
+      const safeIntegers = Context.get(context, Client.SafeIntegers)
+      const execute = onHandle(
+        Context.getOption(context, Client.TransactionConnection),
+        () => connection.runNow(text, params, false, safeIntegers, values),
+        (other) => values ? other.executeValues(text, params) : other.execute(text, params, undefined)
+      )
+      return executeSpan(text, values ? "executeValues" : "execute", 1, execute)
+    })
+
+  const insertRows = (table: Table, rows: ReadonlyArray<TableRow>): Effect.Effect<void, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      if (rows.length === 0) return Effect.void
+      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return ordinary.insertRows(table, rows)
+      // The text @effect/sql compiles for the first row; every row binds its values in the same key order.
+      const first: TableRow = rows[0]!
+      const [text] = sql`INSERT INTO ${sql(table)} ${sql.insert(first)}`.compile()
+      const context = fiber.currentContext
+      const safeIntegers = Context.get(context, Client.SafeIntegers)
+      // Outside a transaction each row commits alone: a retry goes on from the one refused.
+      let next = 0
+      const execute = onHandle(
+        Context.getOption(context, Client.TransactionConnection),
+        (): Exit.Exit<void, SqlError> => {
+          for (; next < rows.length; next++) {
+            const exit = connection.runNow(text, Object.values(rows[next]!), false, safeIntegers)
+            if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
+          }
+          return Exit.void
+        },
+        (other) => Effect.forEach(rows, (row) => other.execute(text, Object.values(row), undefined), { discard: true })
+      )
+      return executeSpan(text, "BATCH execute", rows.length, execute)
+    })
+
+  return {
+    run: runner(false),
+    values: runner(true),
+    insertRows,
+    time: TimeOrder.make(sql),
+    isolate: ordinary.isolate
+  }
+}
+
+/**
+ * Opens the database and builds an `SqliteClient` over it, and the backend. Statements of one
+ * process are serialized on the single handle; a transaction holds it until it ends.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: SqliteFile.SqliteOptions
+): Effect.Effect<
+  { readonly client: SqliteClient; readonly backend: BackendShape },
+  DbError,
+  Scope.Scope | Reactivity.Reactivity
+> =>
+  Effect.gen(function*() {
+    const db = yield* SqliteFile.open(options)
+    const checkpointer = options.filename === ":memory:" ? undefined : Checkpointer.make(options.filename, db)
+    // Added after the handle's own finalizer, so it runs first: the worker lets go before the handle closes.
+    if (checkpointer !== undefined) yield* Effect.addFinalizer(() => Effect.promise(checkpointer.close))
+    const semaphore = yield* Effect.makeSemaphore(1)
+    const connection = SqliteConnection.make(
+      db,
+      semaphore,
+      options.busyTimeoutMs,
+      checkpointer?.noteWrite ?? (() => {})
+    )
+    const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))
+    const transactionAcquirer = Effect.as(connection.acquireForTransaction, connection)
+    const client = yield* Client.make({
+      acquirer,
+      transactionAcquirer,
+      compiler: Statement.makeCompilerSqlite(),
+      spanAttributes,
+      // Take the write lock at BEGIN: a deferred transaction that reads first cannot wait for it.
+      beginTransaction: SqliteConnection.beginSql,
+      commit: SqliteConnection.commitSql,
+      rollback: SqliteConnection.rollbackSql,
+      savepoint: SqliteConnection.savepointSql,
+      rollbackSavepoint: (name) => `${SqliteConnection.rollbackSavepointPrefix}${name}`
+    })
+    typedTransactions(client)
+    const sqlite = Object.assign(client as SqliteClient, {
+      [TypeId]: TypeId,
+      config: { filename: options.filename },
+      export: Effect.flatMap(acquirer, (_) => _.export),
+      backup: (destination: string) => Effect.flatMap(acquirer, (_) => _.backup(destination)),
+      loadExtension: (extension: string) => Effect.flatMap(acquirer, (_) => _.loadExtension(extension))
+    })
+    return { client: sqlite, backend: makeBackend(sqlite, connection) }
+  })
