@@ -19,12 +19,15 @@
 #   ENNIO_PG_PORT   the port (default: the first free one from 54329)
 #   PG_BIN          the folder holding initdb and pg_ctl (default: pg_config --bindir, PATH, or
 #                   the newest /usr/lib/postgresql/*/bin)
+#   ENNIO_PG_DURABLE=1  a new cluster keeps PostgreSQL's default durability (fsync, synchronous_commit
+#                   and full_page_writes on): the benchmark's own server (bench/pg-server.ts)
 #
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user and
 # every server command runs as that user. As anyone else, it runs as you.
 #
 # The server is for tests only: fsync is off (a crash of the machine may lose it; a crash or
-# restart of the server does not), and its superuser's password is random, in the URL.
+# restart of the server does not) unless ENNIO_PG_DURABLE=1, and its superuser's password is
+# random, in the URL.
 set -euo pipefail
 
 command=${1:-}
@@ -101,10 +104,16 @@ start() {
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 max_connections = 300
+EOF
+    if [[ ${ENNIO_PG_DURABLE:-} == 1 ]]; then
+      say "default durability (ENNIO_PG_DURABLE=1): fsync, synchronous_commit and full_page_writes on"
+    else
+      cat >>"$data/postgresql.conf" <<EOF
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
+    fi
   fi
   local port
   if [[ -n ${ENNIO_PG_PORT:-} ]]; then
