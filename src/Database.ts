@@ -32,7 +32,18 @@ export type Synchronous = "normal" | "full"
  *
  * @since 0.1.0
  */
-export type DatabaseServices = SqlClient.SqlClient | Backend
+export type DatabaseServices = SqlClient.SqlClient | Backend | MigrationsApplied
+
+/**
+ * The migrations the layer applied as it opened the database, `[id, name]` in order: empty
+ * when it was up to date.
+ *
+ * @since 0.1.0
+ */
+export class MigrationsApplied extends Context.Tag("ennio-db/MigrationsApplied")<
+  MigrationsApplied,
+  ReadonlyArray<readonly [id: number, name: string]>
+>() {}
 
 /** @since 0.1.0 */
 export interface DatabaseOptions {
@@ -144,10 +155,11 @@ const makeSqlite = (target: Exclude<DatabaseTarget, { _tag: "Postgres" }>, optio
       busyTimeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
       inspect: inspectSqlite({ allowOtherTables: options.allowOtherTables ?? false })
     })
-    yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
+    const applied = yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
     return Context.make(SqliteClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
-      Context.add(Backend, backend)
+      Context.add(Backend, backend),
+      Context.add(MigrationsApplied, applied)
     )
   })
 
@@ -158,12 +170,17 @@ const makePostgres = (target: Extract<DatabaseTarget, { _tag: "Postgres" }>, opt
   Effect.gen(function*() {
     const { make } = yield* loadPostgres
     const context = yield* make({ url: target.url, display: target.display })
-    yield* Effect.provide(migrateWith({ allowOtherTables: options.allowOtherTables ?? false }), context).pipe(
-      Effect.mapError((error) =>
-        new DbError({ reason: error.reason, message: `Cannot open database ${target.display}: ${error.message}`, cause: error })
+    const applied = yield* Effect.provide(migrateWith({ allowOtherTables: options.allowOtherTables ?? false }), context)
+      .pipe(
+        Effect.mapError((error) =>
+          new DbError({
+            reason: error.reason,
+            message: `Cannot open database ${target.display}: ${error.message}`,
+            cause: error
+          })
+        )
       )
-    )
-    return context
+    return Context.add(context, MigrationsApplied, applied)
   })
 
 const makeClient = (options: DatabaseOptions): Effect.Effect<

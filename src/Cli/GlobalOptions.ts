@@ -6,7 +6,6 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Database from "../Database.js"
@@ -41,7 +40,7 @@ export const ennioDb = Command.make("ennio-db", {
  */
 export const withDatabase = (command: string) =>
 <A, E>(
-  work: Effect.Effect<A, E, Repos.Repositories | SqlClient.SqlClient>
+  work: Effect.Effect<A, E, Repos.Repositories | Database.DatabaseServices>
 ): Effect.Effect<A, E | DbError, Command.Command.Context<"ennio-db">> =>
   Effect.flatMap(ennioDb, ({ databaseUrl }) => Effect.provide(work, Repos.layerDatabase({ url: databaseUrl }))).pipe(
     Effect.withSpan(`ennio-db ${command}`)

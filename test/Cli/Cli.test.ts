@@ -25,6 +25,7 @@ import {
   SessionsRepo,
   SessionStatuses
 } from "../../src/index.js"
+import { freshPgDatabase, pgUrl } from "../fixtures/backends.js"
 import { buildCli, type CliRun, hasScript, makeTempDir } from "./fixtures/cli.js"
 
 type Cli = Awaited<ReturnType<typeof buildCli>>
@@ -326,6 +327,20 @@ describe("migrate and prune", () => {
     expect(first.applied.map((m: { migration_id: number }) => m.migration_id)).toEqual(Array.from({ length: latestMigrationId }, (_, i) => i + 1))
     expect(json(await cli(["--database-url", url, "--json", "migrate"]))).toEqual({ applied: [], latest: latestMigrationId })
     expect((await cli(["--database-url", url, "migrate"])).stdout).toContain("is up to date")
+  })
+
+  it.skipIf(pgUrl === undefined)("migrate says the same on PostgreSQL", async () => {
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const url = yield* freshPgDatabase()
+      const run = (args: ReadonlyArray<string>) => Effect.promise(() => cli(["--database-url", url, ...args]))
+      const first = json(yield* run(["--json", "migrate"]))
+      expect(first.applied.map((m: { migration_id: number }) => m.migration_id)).toEqual(
+        Array.from({ length: latestMigrationId }, (_, i) => i + 1)
+      )
+      expect(json(yield* run(["--json", "migrate"]))).toEqual({ applied: [], latest: latestMigrationId })
+      const again = yield* run(["migrate"])
+      expect(again.stdout).toMatch(/^postgres:\/\/postgres:\*\*\*@.* is up to date \(latest migration \d+_\w+\)\.\n$/)
+    })))
   })
 
   it("prune deletes the events older than the age given, shows it first with --dry-run, and 0d needs --force", async () => {
