@@ -69,12 +69,6 @@ export const fastEventInsert = (input: unknown): typeof EventInsert.Type | undef
     return output as typeof EventInsert.Type
   })
 
-/**
- * The columns a row is read as, in the order `EventCodec.decodeValues` reads them.
- *
- * @since 0.1.0
- */
-export const eventColumns = "id, event_type, priority, session_id, project_id, timestamp, message, data" as const
 
 /**
  * The row of a new event, written straight from an input `EventInsert` has validated and the
@@ -101,34 +95,29 @@ export const fastEventRow = (
     data: RowCodec.toJson(fields.data === undefined ? {} : fields.data)
   }))
 
+const eventType = (value: unknown) => RowCodec.takeLiteral<EventType>(eventTypes, value)
+const priority = (value: unknown) => RowCodec.takeLiteral<EventPriority>(priorities, value)
+
 /**
- * `OrchestratorEvent` ⇄ its `events` row, with fast paths for valid rows (see RowCodec).
+ * `OrchestratorEvent` ⇄ its `events` row, with fast paths for valid rows (see RowCodec): one
+ * entry a column, in the order rows are read.
  *
  * @since 0.1.0
  */
-export const EventCodec = RowCodec.make(OrchestratorEvent, eventColumns, {
-  decodeValues: (values) =>
-    RowCodec.attempt(() =>
-      RowCodec.construct(OrchestratorEvent, {
-        id: RowCodec.takeId<EventId>(values[0]),
-        eventType: RowCodec.takeLiteral<EventType>(eventTypes, values[1]),
-        priority: RowCodec.takeLiteral<EventPriority>(priorities, values[2]),
-        sessionId: RowCodec.takeId<SessionId>(values[3]),
-        projectId: RowCodec.takeId<ProjectId>(values[4]),
-        timestamp: RowCodec.takeTimestamp(values[5]),
-        message: RowCodec.takeString(values[6]),
-        data: RowCodec.takeJson(values[7])
-      })
-    ),
-  encode: (event) =>
-    RowCodec.attempt(() => ({
-      id: RowCodec.takeId<string>(event.id),
-      event_type: RowCodec.takeLiteral<EventType>(eventTypes, event.eventType),
-      priority: RowCodec.takeLiteral<EventPriority>(priorities, event.priority),
-      session_id: RowCodec.takeId<string>(event.sessionId),
-      project_id: RowCodec.takeId<string>(event.projectId),
-      timestamp: RowCodec.writeTimestamp(event.timestamp),
-      message: RowCodec.takeString(event.message),
-      data: RowCodec.toJson(event.data)
-    }))
-})
+export const EventCodec = RowCodec.table(OrchestratorEvent, [
+  { field: "id", take: RowCodec.takeId, write: RowCodec.takeId },
+  { field: "eventType", take: eventType, write: eventType },
+  { field: "priority", take: priority, write: priority },
+  { field: "sessionId", take: RowCodec.takeId, write: RowCodec.takeId },
+  { field: "projectId", take: RowCodec.takeId, write: RowCodec.takeId },
+  { field: "timestamp", take: RowCodec.takeTimestamp, write: RowCodec.writeTimestamp },
+  { field: "message", take: RowCodec.takeString, write: RowCodec.takeString },
+  { field: "data", take: RowCodec.takeJson, write: RowCodec.toJson }
+])
+
+/**
+ * The columns a row is read as, in the order `EventCodec.decodeValues` reads them.
+ *
+ * @since 0.1.0
+ */
+export const eventColumns = EventCodec.columns.join(", ")

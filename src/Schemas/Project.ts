@@ -39,41 +39,25 @@ export const ProjectInsert = Schema.Struct({
 export type ProjectInsert = typeof ProjectInsert.Encoded
 
 /**
+ * `Project` ⇄ its `projects` row, with fast paths for valid rows (see RowCodec): one entry a
+ * column, in the order rows are read.
+ *
+ * @since 0.1.0
+ */
+export const ProjectCodec = RowCodec.table(Project, [
+  { field: "id", column: "project_id", take: RowCodec.takeId, write: RowCodec.takeId },
+  { field: "name", take: RowCodec.takeString, write: RowCodec.takeString },
+  { field: "repo", take: RowCodec.takeString, write: RowCodec.takeString },
+  { field: "path", take: RowCodec.takeString, write: RowCodec.takeString },
+  { field: "defaultBranch", take: RowCodec.takeString, write: RowCodec.takeString },
+  { field: "configHash", take: RowCodec.takeString, write: RowCodec.takeString },
+  { field: "createdAt", take: RowCodec.takeTimestamp, write: RowCodec.writeTimestamp },
+  { field: "updatedAt", take: RowCodec.takeTimestamp, write: RowCodec.writeTimestamp }
+])
+
+/**
  * The columns a row is read as, in the order `ProjectCodec.decodeValues` reads them.
  *
  * @since 0.1.0
  */
-export const projectColumns = `project_id, name, repo, path, default_branch, config_hash,
-  created_at, updated_at` as const
-
-/**
- * `Project` ⇄ its `projects` row, with fast paths for valid rows (see RowCodec).
- *
- * @since 0.1.0
- */
-export const ProjectCodec = RowCodec.make(Project, projectColumns, {
-  decodeValues: (values) =>
-    RowCodec.attempt(() =>
-      RowCodec.construct(Project, {
-        id: RowCodec.takeId<ProjectId>(values[0]),
-        name: RowCodec.takeString(values[1]),
-        repo: RowCodec.takeString(values[2]),
-        path: RowCodec.takeString(values[3]),
-        defaultBranch: RowCodec.takeString(values[4]),
-        configHash: RowCodec.takeString(values[5]),
-        createdAt: RowCodec.takeTimestamp(values[6]),
-        updatedAt: RowCodec.takeTimestamp(values[7])
-      })
-    ),
-  encode: (project) =>
-    RowCodec.attempt(() => ({
-      project_id: RowCodec.takeId<string>(project.id),
-      name: RowCodec.takeString(project.name),
-      repo: RowCodec.takeString(project.repo),
-      path: RowCodec.takeString(project.path),
-      default_branch: RowCodec.takeString(project.defaultBranch),
-      config_hash: RowCodec.takeString(project.configHash),
-      created_at: RowCodec.writeTimestamp(project.createdAt),
-      updated_at: RowCodec.writeTimestamp(project.updatedAt)
-    }))
-})
+export const projectColumns = ProjectCodec.columns.join(", ")

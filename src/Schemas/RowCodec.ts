@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { isPlainObject, isWellFormed, jsonProblem } from "./Text.js"
+import { columnName } from "./Column.js"
 import { isStorable, parseTimestamp } from "./Timestamp.js"
 
 export { isPlainObject }
@@ -80,6 +81,64 @@ export const make = <A, I>(
       return row === undefined ? slowEncode(value) : Either.right(row)
     }
   }
+}
+
+/**
+ * One column of a table, as its row codec reads and writes it: the field of the row class,
+ * the column (`columnName(field)` unless named), how a stored value becomes the field, and how
+ * the field is written. `take` and `write` throw `decline` (see `refuse`) on what they do not
+ * accept, so that the Schema decides and reports.
+ *
+ * @since 0.1.0
+ */
+export interface ColumnSpec {
+  readonly field: string
+  readonly column?: string
+  readonly take: (value: unknown) => unknown
+  readonly write: (value: unknown) => unknown
+}
+
+/**
+ * A nullable column's `take` and `write` (see `ColumnSpec`): `NULL` ⇄ `Option.none()`, any other
+ * value through `take` / `write`.
+ *
+ * @since 0.1.0
+ */
+export const nullableColumn = (
+  take: (value: unknown) => unknown,
+  write: (value: unknown) => unknown
+): Pick<ColumnSpec, "take" | "write"> => ({
+  take: (value) => takeNullable(value, take),
+  write: (value) => orNull(value as Option.Option<unknown>, write)
+})
+
+/**
+ * The row codec of a table whose class `schema` has exactly the fields `specs` lists, in column
+ * order: the column list, `decodeValues` and `encode` all come from that one list.
+ *
+ * @since 0.1.0
+ */
+export const table = <A, I>(
+  schema: Schema.Schema<A, I> & (new(...args: Array<any>) => A),
+  specs: ReadonlyArray<ColumnSpec>
+): RowCodec<A, I> => {
+  const columns = specs.map((spec) => spec.column ?? columnName(spec.field))
+  const count = specs.length
+  return make(schema, columns.join(", "), {
+    decodeValues: (values) =>
+      attempt(() => {
+        const props: Record<string, unknown> = {}
+        for (let i = 0; i < count; i++) props[specs[i]!.field] = specs[i]!.take(values[i])
+        return construct(schema, props)
+      }),
+    encode: (value) =>
+      attempt(() => {
+        const row: Record<string, unknown> = {}
+        const fields = value as Record<string, unknown>
+        for (let i = 0; i < count; i++) row[columns[i]!] = specs[i]!.write(fields[specs[i]!.field])
+        return row as I
+      })
+  })
 }
 
 /** Thrown inside a fast path to decline; caught by `attempt`. */

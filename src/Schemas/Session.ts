@@ -103,67 +103,57 @@ export const SessionWritable = Schema.Struct({
 const statuses: ReadonlySet<string> = new Set(SessionStatus.literals)
 const activities: ReadonlySet<string> = new Set(ActivityState.literals)
 
+const status = (value: unknown) => RowCodec.takeLiteral<SessionStatus>(statuses, value)
+const activity = (value: unknown) => RowCodec.takeLiteral<ActivityState>(activities, value)
+
+/**
+ * `Session` ⇄ its `sessions` row, with fast paths for valid rows (see RowCodec): one entry a
+ * column, in the order rows are read.
+ *
+ * @since 0.1.0
+ */
+export const SessionCodec = RowCodec.table(Session, [
+  { field: "id", take: RowCodec.takeId, write: RowCodec.takeId },
+  { field: "projectId", take: RowCodec.takeId, write: RowCodec.takeId },
+  { field: "status", take: status, write: status },
+  { field: "activity", ...RowCodec.nullableColumn(activity, activity) },
+  { field: "branch", ...RowCodec.nullableColumn(RowCodec.takeString, RowCodec.takeString) },
+  { field: "issueId", ...RowCodec.nullableColumn(RowCodec.takeString, RowCodec.takeString) },
+  { field: "workspacePath", ...RowCodec.nullableColumn(RowCodec.takeString, RowCodec.takeString) },
+  {
+    field: "runtimeHandle",
+    ...RowCodec.nullableColumn(
+      (v) => runtimeHandleFromJson(RowCodec.takeJson(v)),
+      (h) => RowCodec.toJson(runtimeHandleToJson(h as RuntimeHandle))
+    )
+  },
+  {
+    field: "agentInfo",
+    ...RowCodec.nullableColumn(
+      (v) => agentInfoFromJson(RowCodec.takeJson(v)),
+      (i) => RowCodec.toJson(agentInfoToJson(i as AgentSessionInfo))
+    )
+  },
+  { field: "agentName", ...RowCodec.nullableColumn(RowCodec.takeString, RowCodec.takeString) },
+  { field: "prUrl", ...RowCodec.nullableColumn(RowCodec.takeString, RowCodec.takeString) },
+  { field: "prNumber", ...RowCodec.nullableColumn(RowCodec.takePositive, RowCodec.takePositive) },
+  { field: "tmuxName", ...RowCodec.nullableColumn(RowCodec.takeString, RowCodec.takeString) },
+  { field: "configHash", take: RowCodec.takeString, write: RowCodec.takeString },
+  { field: "role", ...RowCodec.nullableColumn(RowCodec.takeString, RowCodec.takeString) },
+  {
+    field: "metadata",
+    take: RowCodec.takeJsonObject,
+    write: (m) => RowCodec.toJson(RowCodec.isPlainObject(m) ? m : RowCodec.refuse())
+  },
+  { field: "createdAt", take: RowCodec.takeTimestamp, write: RowCodec.writeTimestamp },
+  { field: "lastActivityAt", take: RowCodec.takeTimestamp, write: RowCodec.writeTimestamp },
+  { field: "restoredAt", ...RowCodec.nullableColumn(RowCodec.takeTimestamp, RowCodec.writeTimestamp) },
+  { field: "archivedAt", ...RowCodec.nullableColumn(RowCodec.takeTimestamp, RowCodec.writeTimestamp) }
+])
+
 /**
  * The columns a row is read as, in the order `SessionCodec.decodeValues` reads them.
  *
  * @since 0.1.0
  */
-export const sessionColumns = `id, project_id, status, activity, branch, issue_id, workspace_path,
-  runtime_handle, agent_info, agent_name, pr_url, pr_number, tmux_name, config_hash, role, metadata,
-  created_at, last_activity_at, restored_at, archived_at` as const
-
-/**
- * `Session` ⇄ its `sessions` row, with fast paths for valid rows (see RowCodec).
- *
- * @since 0.1.0
- */
-export const SessionCodec = RowCodec.make(Session, sessionColumns, {
-  decodeValues: (values) =>
-    RowCodec.attempt(() =>
-      RowCodec.construct(Session, {
-        id: RowCodec.takeId<SessionId>(values[0]),
-        projectId: RowCodec.takeId<ProjectId>(values[1]),
-        status: RowCodec.takeLiteral<SessionStatus>(statuses, values[2]),
-        activity: RowCodec.takeNullable(values[3], (v) => RowCodec.takeLiteral<ActivityState>(activities, v)),
-        branch: RowCodec.takeNullable(values[4], RowCodec.takeString),
-        issueId: RowCodec.takeNullable(values[5], RowCodec.takeString),
-        workspacePath: RowCodec.takeNullable(values[6], RowCodec.takeString),
-        runtimeHandle: RowCodec.takeNullable(values[7], (v) => runtimeHandleFromJson(RowCodec.takeJson(v))),
-        agentInfo: RowCodec.takeNullable(values[8], (v) => agentInfoFromJson(RowCodec.takeJson(v))),
-        agentName: RowCodec.takeNullable(values[9], RowCodec.takeString),
-        prUrl: RowCodec.takeNullable(values[10], RowCodec.takeString),
-        prNumber: RowCodec.takeNullable(values[11], RowCodec.takePositive),
-        tmuxName: RowCodec.takeNullable(values[12], RowCodec.takeString),
-        configHash: RowCodec.takeString(values[13]),
-        role: RowCodec.takeNullable(values[14], RowCodec.takeString),
-        metadata: RowCodec.takeJsonObject(values[15]),
-        createdAt: RowCodec.takeTimestamp(values[16]),
-        lastActivityAt: RowCodec.takeTimestamp(values[17]),
-        restoredAt: RowCodec.takeNullable(values[18], RowCodec.takeTimestamp),
-        archivedAt: RowCodec.takeNullable(values[19], RowCodec.takeTimestamp)
-      })
-    ),
-  encode: (session) =>
-    RowCodec.attempt(() => ({
-      id: RowCodec.takeId<string>(session.id),
-      project_id: RowCodec.takeId<string>(session.projectId),
-      status: RowCodec.takeLiteral<SessionStatus>(statuses, session.status),
-      activity: RowCodec.orNull(session.activity, (v) => RowCodec.takeLiteral<ActivityState>(activities, v)),
-      branch: RowCodec.orNull(session.branch, RowCodec.takeString),
-      issue_id: RowCodec.orNull(session.issueId, RowCodec.takeString),
-      workspace_path: RowCodec.orNull(session.workspacePath, RowCodec.takeString),
-      runtime_handle: RowCodec.orNull(session.runtimeHandle, (h) => RowCodec.toJson(runtimeHandleToJson(h))),
-      agent_info: RowCodec.orNull(session.agentInfo, (i) => RowCodec.toJson(agentInfoToJson(i))),
-      agent_name: RowCodec.orNull(session.agentName, RowCodec.takeString),
-      pr_url: RowCodec.orNull(session.prUrl, RowCodec.takeString),
-      pr_number: RowCodec.orNull(session.prNumber, RowCodec.takePositive),
-      tmux_name: RowCodec.orNull(session.tmuxName, RowCodec.takeString),
-      config_hash: RowCodec.takeString(session.configHash),
-      role: RowCodec.orNull(session.role, RowCodec.takeString),
-      metadata: RowCodec.toJson(RowCodec.isPlainObject(session.metadata) ? session.metadata : RowCodec.refuse()),
-      created_at: RowCodec.writeTimestamp(session.createdAt),
-      last_activity_at: RowCodec.writeTimestamp(session.lastActivityAt),
-      restored_at: RowCodec.orNull(session.restoredAt, RowCodec.writeTimestamp),
-      archived_at: RowCodec.orNull(session.archivedAt, RowCodec.writeTimestamp)
-    }))
-})
+export const sessionColumns = SessionCodec.columns.join(", ")

@@ -94,13 +94,6 @@ export interface MetricsTotals {
   readonly reviewRounds: number
 }
 
-/**
- * The columns a row is read as, in the order `SessionMetricsCodec.decodeValues` reads them.
- *
- * @since 0.1.0
- */
-export const sessionMetricsColumns = `session_id, total_tokens_in, total_tokens_out, estimated_cost_usd,
-  ci_runs, ci_failures, review_rounds, time_to_first_pr_secs, time_to_merge_secs, updated_at` as const
 
 /**
  * The row a validated delta adds to a session's counters: what the Schema encodes for the
@@ -127,37 +120,27 @@ export const metricsDeltaRow = (
 })
 
 /**
- * `SessionMetrics` ⇄ its `session_metrics` row, with fast paths for valid rows (see RowCodec).
+ * `SessionMetrics` ⇄ its `session_metrics` row, with fast paths for valid rows (see
+ * RowCodec): one entry a column, in the order rows are read.
  *
  * @since 0.1.0
  */
-export const SessionMetricsCodec = RowCodec.make(SessionMetrics, sessionMetricsColumns, {
-  decodeValues: (values) =>
-    RowCodec.attempt(() =>
-      RowCodec.construct(SessionMetrics, {
-        sessionId: RowCodec.takeId<SessionId>(values[0]),
-        totalTokensIn: RowCodec.takeCount(values[1]),
-        totalTokensOut: RowCodec.takeCount(values[2]),
-        estimatedCostUsd: RowCodec.takeAmount(values[3]),
-        ciRuns: RowCodec.takeCount(values[4]),
-        ciFailures: RowCodec.takeCount(values[5]),
-        reviewRounds: RowCodec.takeCount(values[6]),
-        timeToFirstPrSecs: RowCodec.takeNullable(values[7], RowCodec.takeCount),
-        timeToMergeSecs: RowCodec.takeNullable(values[8], RowCodec.takeCount),
-        updatedAt: RowCodec.takeTimestamp(values[9])
-      })
-    ),
-  encode: (metrics) =>
-    RowCodec.attempt(() => ({
-      session_id: RowCodec.takeId<string>(metrics.sessionId),
-      total_tokens_in: RowCodec.takeCount(metrics.totalTokensIn),
-      total_tokens_out: RowCodec.takeCount(metrics.totalTokensOut),
-      estimated_cost_usd: RowCodec.takeAmount(metrics.estimatedCostUsd),
-      ci_runs: RowCodec.takeCount(metrics.ciRuns),
-      ci_failures: RowCodec.takeCount(metrics.ciFailures),
-      review_rounds: RowCodec.takeCount(metrics.reviewRounds),
-      time_to_first_pr_secs: RowCodec.orNull(metrics.timeToFirstPrSecs, RowCodec.takeCount),
-      time_to_merge_secs: RowCodec.orNull(metrics.timeToMergeSecs, RowCodec.takeCount),
-      updated_at: RowCodec.writeTimestamp(metrics.updatedAt)
-    }))
-})
+export const SessionMetricsCodec = RowCodec.table(SessionMetrics, [
+  { field: "sessionId", take: RowCodec.takeId, write: RowCodec.takeId },
+  { field: "totalTokensIn", take: RowCodec.takeCount, write: RowCodec.takeCount },
+  { field: "totalTokensOut", take: RowCodec.takeCount, write: RowCodec.takeCount },
+  { field: "estimatedCostUsd", take: RowCodec.takeAmount, write: RowCodec.takeAmount },
+  { field: "ciRuns", take: RowCodec.takeCount, write: RowCodec.takeCount },
+  { field: "ciFailures", take: RowCodec.takeCount, write: RowCodec.takeCount },
+  { field: "reviewRounds", take: RowCodec.takeCount, write: RowCodec.takeCount },
+  { field: "timeToFirstPrSecs", ...RowCodec.nullableColumn(RowCodec.takeCount, RowCodec.takeCount) },
+  { field: "timeToMergeSecs", ...RowCodec.nullableColumn(RowCodec.takeCount, RowCodec.takeCount) },
+  { field: "updatedAt", take: RowCodec.takeTimestamp, write: RowCodec.writeTimestamp }
+])
+
+/**
+ * The columns a row is read as, in the order `SessionMetricsCodec.decodeValues` reads them.
+ *
+ * @since 0.1.0
+ */
+export const sessionMetricsColumns = SessionMetricsCodec.columns.join(", ")

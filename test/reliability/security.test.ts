@@ -28,6 +28,14 @@ const reviewed: ReadonlyArray<{ file: string; sink: string; argument: string; wh
     why: "the driver: it prepares the text @effect/sql compiled, where every value is a bound `?` parameter; " +
       "what reaches it is checked at the statements' construction sites"
   },
+  // The row codecs' column lists, derived from the constant field names of their
+  // `RowCodec.table` specs in src/Schemas: whichever file selects them.
+  ...["eventColumns", "sessionColumns", "projectColumns", "sessionMetricsColumns"].map((argument) => ({
+    file: "*",
+    sink: "sql.literal",
+    argument,
+    why: "a column list computed once at load from the constant `field`/`column` names of a table's ColumnSpecs"
+  })),
   {
     file: "src/Repos/MetricsRepo.ts",
     sink: "sql()",
@@ -36,8 +44,11 @@ const reviewed: ReadonlyArray<{ file: string; sink: string; argument: string; wh
   }
 ]
 
+const matches = (r: { file: string; sink: string; argument: string }, f: Finding) =>
+  (r.file === "*" || r.file === f.file) && r.sink === f.sink && r.argument === f.argument
+
 const isReviewed = (finding: Finding) =>
-  reviewed.some((r) => r.file === finding.file && r.sink === finding.sink && r.argument === finding.argument)
+  reviewed.some((r) => matches(r, finding))
 
 describe("no SQL from run-time values", () => {
   const header = `import type * as Statement from "@effect/sql/Statement"
@@ -139,7 +150,7 @@ export {}
     const unreviewed = result.findings.filter((finding) => !isReviewed(finding))
     expect(unreviewed, "SQL built from run-time values").toEqual([])
     const stale = reviewed.filter((r) =>
-      !result.findings.some((f) => r.file === f.file && r.sink === f.sink && r.argument === f.argument)
+      !result.findings.some((f) => matches(r, f))
     )
     expect(stale, "reviewed entries that no longer match anything: remove them").toEqual([])
     expect(result.sinks).toBeGreaterThan(10)
