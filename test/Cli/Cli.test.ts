@@ -479,6 +479,8 @@ describe("failures", () => {
     fs.writeFileSync(corrupt, "this is not a database, just text that is long enough to look like one")
     expectOneLineFailure(await cli(["--database-url", `sqlite:${corrupt}`, "status"]), /not a SQLite database/)
     expectOneLineFailure(await cli(["--database-url", `sqlite:${temp.dir}`, "projects"]), /is a directory/)
+    // Node's recursive mkdir never returns under /proc: the folder is made one level at a time.
+    expectOneLineFailure(await cli(["--database-url", "sqlite:/proc/nope/x.db", "status"]), /Cannot open database \/proc\/nope\/x\.db/)
   })
 
   it("usage errors exit with code 2", async () => {
