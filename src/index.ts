@@ -10,7 +10,14 @@ export * as Database from "./Database.js"
 /** The four repositories as one layer, over a URL, `DATABASE_URL` or memory. */
 export * as Repos from "./Repos/Repos.js"
 export { type SessionFilter, SessionsRepo, type StatusCount } from "./Repos/SessionsRepo.js"
-export { type EventListOptions, EventsRepo, type EventStreamOptions } from "./Repos/EventsRepo.js"
+export {
+  type EventFollowFilter,
+  type EventFollowOptions,
+  type EventListOptions,
+  EventsRepo,
+  type EventStreamOptions,
+  type FollowedEvent
+} from "./Repos/EventsRepo.js"
 export { type MetricsTotalsFilter, MetricsRepo } from "./Repos/MetricsRepo.js"
 export { ProjectsRepo } from "./Repos/ProjectsRepo.js"
 export { type DbErrorReason, AlreadyExists, DbError, NotFound, type RepoError } from "./Schemas/Errors.js"

@@ -201,7 +201,7 @@ describe("file databases [SQLite only]", () => {
 })
 
 describeBackends("migrations", (backend: Backend) => {
-  it.effect("apply V1–V7 once, recorded in the tracking table", () =>
+  it.effect("apply V1–V8 once, recorded in the tracking table", () =>
     Effect.gen(function*() {
       const rows = yield* appliedMigrations
       expect(rows.map((row) => [row.migration_id, row.name])).toEqual([
@@ -211,9 +211,10 @@ describeBackends("migrations", (backend: Backend) => {
         [4, "session_metrics"],
         [5, "indices"],
         [6, "event_time_indices"],
-        [7, "instant_indices"]
+        [7, "instant_indices"],
+        [8, "change_logs"]
       ])
-      expect(latestMigrationId).toBe(7)
+      expect(latestMigrationId).toBe(8)
       expect(yield* migrate).toEqual([])
     }).pipe(Effect.provide(backend.layer)))
 
@@ -267,6 +268,7 @@ describe("migrations [SQLite only]", () => {
         "idx_events_session_timestamp",
         "idx_events_timestamp",
         "idx_events_type_timestamp",
+        "idx_session_log_session",
         "idx_sessions_created_at",
         "idx_sessions_project_created_at",
         "idx_sessions_project_status",
@@ -485,6 +487,7 @@ describePostgres("PostgreSQL databases", () => {
           "CREATE INDEX idx_events_session_timestamp ON events (session_id, \"timestamp\", seq)",
           "CREATE INDEX idx_events_timestamp ON events (\"timestamp\", seq)",
           "CREATE INDEX idx_events_type_timestamp ON events (event_type, \"timestamp\", seq)",
+          "CREATE INDEX idx_session_log_session ON session_log (session_id)",
           "CREATE INDEX idx_sessions_created_at ON sessions (created_at, seq)",
           "CREATE INDEX idx_sessions_project_created_at ON sessions (project_id, created_at, seq)",
           "CREATE INDEX idx_sessions_project_status ON sessions (project_id, status)",

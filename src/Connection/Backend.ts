@@ -11,6 +11,8 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { DbError } from "../Schemas/Errors.js"
 import type { OrchestratorEvent } from "../Schemas/Event.js"
 import type { Project } from "../Schemas/Project.js"
 import type { Session } from "../Schemas/Session.js"
@@ -31,6 +33,22 @@ export type TableRow =
   | typeof OrchestratorEvent.Encoded
   | typeof Project.Encoded
   | typeof SessionMetrics.Encoded
+
+/**
+ * The change logs a follower waits on (migration 8): `events` or `sessions`.
+ *
+ * @since 0.1.0
+ */
+export type ChangeLog = "events" | "sessions"
+
+/**
+ * How a follower learns that a log may have grown: `changes(log)` opens a watch for the
+ * scope's life and returns the wait, which completes at once the first time and then once a
+ * commit, by any process, may have added to `log` since the last wait completed.
+ *
+ * @since 0.1.0
+ */
+export type ChangeFeed = (log: ChangeLog) => Effect.Effect<Effect.Effect<void>, DbError, Scope.Scope>
 
 /** @since 0.1.0 */
 export interface BackendShape {
@@ -54,7 +72,27 @@ export interface BackendShape {
    * a savepoint on PostgreSQL, which would abort the whole transaction.
    */
   readonly isolate: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E | SqlError>
+  /** Commits to the change logs, seen without reading them: see `ChangeFeed`. */
+  readonly changes: ChangeFeed
 }
+
+// A client made elsewhere tells nothing of commits: its followers read again at this pace.
+const pollingMs = 100
+
+/**
+ * The change feed of a client made elsewhere: a wait that ends after a fixed pause.
+ *
+ * @since 0.1.0
+ */
+export const pollingChanges = (intervalMs: number): ChangeFeed => () =>
+  Effect.sync(() => {
+    let first = true
+    return Effect.suspend(() => {
+      if (!first) return Effect.sleep(intervalMs)
+      first = false
+      return Effect.void
+    })
+  })
 
 // Bound parameters per statement stay far under SQLite's 32,766 and PostgreSQL's 65,535.
 const rowsPerStatement = 500
@@ -79,7 +117,8 @@ export const fromClient = (sql: SqlClient.SqlClient): BackendShape => ({
   isolate: sql.onDialectOrElse({
     pg: () => <A, E>(effect: Effect.Effect<A, E>) => sql.withTransaction(effect),
     orElse: () => <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E | SqlError> => effect
-  })
+  }),
+  changes: pollingChanges(pollingMs)
 })
 
 /** @since 0.1.0 */

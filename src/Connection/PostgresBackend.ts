@@ -17,6 +17,7 @@ import * as Pg from "pg"
 import { DbError } from "../Schemas/Errors.js"
 import { typedTransactions } from "./Failures.js"
 import { Backend, fromClient } from "./Backend.js"
+import * as PostgresChanges from "./PostgresChanges.js"
 
 /** @since 0.1.0 */
 export interface PostgresOptions {
@@ -125,7 +126,15 @@ export const make = (
     typedTransactions(client)
     return Context.make(PgClient.PgClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
-      Context.add(Backend, fromClient(client))
+      Context.add(Backend, {
+        ...fromClient(client),
+        changes: PostgresChanges.make({
+          url: options.url,
+          display: options.display,
+          connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+          scrub
+        })
+      })
     )
   })
 

@@ -18,9 +18,10 @@ import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { DbError } from "../Schemas/Errors.js"
 import * as Spans from "../Spans.js"
-import { type BackendShape, fromClient, type Table, type TableRow } from "./Backend.js"
+import { type BackendShape, fromClient, pollingChanges, type Table, type TableRow } from "./Backend.js"
 import * as Checkpointer from "./Checkpointer.js"
 import { typedTransactions } from "./Failures.js"
+import * as SqliteChanges from "./SqliteChanges.js"
 import * as SqliteConnection from "./SqliteConnection.js"
 import * as SqliteFile from "./SqliteFile.js"
 import * as TimeOrder from "./TimeOrder.js"
@@ -52,7 +53,16 @@ const executeSpan = <A>(
  * span as @effect/sql. Many rows are written by one prepared insert bound to each row, which
  * beat one multi-row statement for group-commit batches (see the README's Performance).
  */
-const makeBackend = (sql: Client.SqlClient, connection: SqliteConnection.SqliteConnection): BackendShape => {
+// How often a follower's own handle asks SQLite whether another connection has committed.
+const dataVersionPollMs = 10
+// An in-memory database has no other connection to poll from: its followers read again at this pace.
+const memoryPollMs = 50
+
+const makeBackend = (
+  sql: Client.SqlClient,
+  connection: SqliteConnection.SqliteConnection,
+  filename: string
+): BackendShape => {
   const ordinary = fromClient(sql)
 
   /** Runs `now` when the handle is ours: inside our transaction, free, or once another fiber's transaction ends. */
@@ -114,7 +124,10 @@ const makeBackend = (sql: Client.SqlClient, connection: SqliteConnection.SqliteC
     values: runner(true),
     insertRows,
     time: TimeOrder.make(sql),
-    isolate: ordinary.isolate
+    isolate: ordinary.isolate,
+    changes: filename === ":memory:"
+      ? pollingChanges(memoryPollMs)
+      : SqliteChanges.make(filename, dataVersionPollMs)
   }
 }
 
@@ -165,5 +178,5 @@ export const make = (
       backup: (destination: string) => Effect.flatMap(acquirer, (_) => _.backup(destination)),
       loadExtension: (extension: string) => Effect.flatMap(acquirer, (_) => _.loadExtension(extension))
     })
-    return { client: sqlite, backend: makeBackend(sqlite, connection) }
+    return { client: sqlite, backend: makeBackend(sqlite, connection, options.filename) }
   })

@@ -15,6 +15,7 @@ import V4 from "./0004_session_metrics.js"
 import V5 from "./0005_indices.js"
 import V6 from "./0006_event_time_indices.js"
 import V7 from "./0007_instant_indices.js"
+import V8 from "./0008_change_logs.js"
 
 /**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
@@ -28,7 +29,8 @@ export const migrations = {
   "4_session_metrics": V4,
   "5_indices": V5,
   "6_event_time_indices": V6,
-  "7_instant_indices": V7
+  "7_instant_indices": V7,
+  "8_change_logs": V8
 } as const
 
 /**

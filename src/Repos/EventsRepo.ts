@@ -30,6 +30,8 @@ import { optionalInput } from "../Schemas/Text.js"
 import { StorableUtc } from "../Schemas/Timestamp.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import * as Spans from "../Spans.js"
+import * as ChangeStream from "./ChangeStream.js"
+import { cursorOf, positionOf } from "./ChangeStream.js"
 import * as GroupCommit from "./GroupCommit.js"
 import { encoder, validator } from "./Input.js"
 import * as Query from "./Query.js"
@@ -66,6 +68,42 @@ export interface EventStreamOptions {
   readonly pageSize?: number | undefined
 }
 
+/**
+ * Which events `follow` delivers; conditions combine with AND.
+ *
+ * @since 0.1.0
+ */
+export interface EventFollowFilter {
+  readonly sessionId?: string | undefined
+  readonly projectId?: string | undefined
+  readonly eventType?: EventType | undefined
+  readonly minPriority?: EventPriority | undefined
+}
+
+/**
+ * Where `follow` starts: after `after` (a cursor it delivered), else with the newest `replay`
+ * matching events, else from the start of the log when `fromStart`, else with the events
+ * committed from now on. `pageSize` events are read at a time (default 500).
+ *
+ * @since 0.1.0
+ */
+export interface EventFollowOptions {
+  readonly after?: string | undefined
+  readonly replay?: number | undefined
+  readonly fromStart?: boolean | undefined
+  readonly pageSize?: number | undefined
+}
+
+/**
+ * An event `follow` delivered, and the cursor that resumes after it.
+ *
+ * @since 0.1.0
+ */
+export interface FollowedEvent {
+  readonly event: OrchestratorEvent
+  readonly cursor: string
+}
+
 const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer" }))
 
 const EventListOptionsInput = Schema.Struct({
@@ -77,6 +115,19 @@ const EventListOptionsInput = Schema.Struct({
   until: optionalInput(StorableUtc)
 })
 const EventStreamOptionsInput = Schema.Struct({ pageSize: Schema.optional(PositiveInt) })
+const EventFollowFilterInput = Schema.Struct({
+  sessionId: Schema.optional(SessionId),
+  projectId: Schema.optional(ProjectId),
+  eventType: Schema.optional(EventType),
+  minPriority: Schema.optional(EventPriority)
+})
+const EventFollowOptionsInput = Schema.Struct({
+  after: Schema.optional(Schema.String),
+  replay: Schema.optional(PositiveInt),
+  fromStart: Schema.optional(Schema.Boolean),
+  pageSize: Schema.optional(PositiveInt)
+})
+const defaultFollowPageSize = 500
 
 // Ids looked up at once when a batch insert fails, to name the culprit.
 const idsPerLookup = 500
@@ -115,6 +166,8 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateOptions = validator(EventListOptionsInput, "event list options")
     const validateStreamOptions = validator(EventStreamOptionsInput, "event stream options")
     const validateLimit = validator(PositiveInt, "limit")
+    const validateFollowFilter = validator(EventFollowFilterInput, "event follow filter")
+    const validateFollowOptions = validator(EventFollowOptionsInput, "event follow options")
     const validateCutoff = validator(StorableUtc, "cutoff")
     const { at, insertionOrder, instant: instantOf, newestOfEach } = backend.time
     const instant = instantOf("timestamp")
@@ -339,6 +392,10 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const deleteOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
       validateCutoff(cutoff).pipe(
         Effect.flatMap((cutoff) => plain.rows(sql`DELETE FROM events WHERE ${instant} < ${at(cutoff)} RETURNING id`)),
+        // The change log's entries of the deleted events go too; followers skip them either way.
+        Effect.tap(() =>
+          plain.void(sql`DELETE FROM event_log WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.id = event_log.event_id)`)
+        ),
         Effect.map((rows) => rows.length),
         Spans.traced("EventsRepo.deleteOlderThan")
       )
@@ -371,7 +428,59 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         })
       )
 
+    const logged = sql`FROM event_log JOIN events ON events.id = event_log.event_id`
+    const newestLogged = Effect.map(
+      plain.rows(sql<{ readonly top: number | string | null }>`SELECT max(position) AS top FROM event_log`),
+      (rows) => Number(rows[0]?.top ?? 0)
+    )
+
+    const follow = (
+      filter: EventFollowFilter = {},
+      options: EventFollowOptions = {}
+    ): Stream.Stream<FollowedEvent, DbError> =>
+      Stream.unwrap(Effect.gen(function*() {
+        const valid = yield* validateFollowFilter(filter)
+        const { after, fromStart, pageSize = defaultFollowPageSize, replay } = yield* validateFollowOptions(options)
+        const afterPosition = after === undefined ? undefined : yield* positionOf("events", after)
+        const priorities = valid.minPriority === undefined ? undefined : EventPriorities.atLeast(valid.minPriority)
+        const conditions = [
+          ...(valid.sessionId === undefined ? [] : [sql`session_id = ${valid.sessionId}`]),
+          ...(valid.projectId === undefined ? [] : [sql`project_id = ${valid.projectId}`]),
+          ...(valid.eventType === undefined ? [] : [sql`event_type = ${valid.eventType}`]),
+          ...(priorities === undefined ? [] : [sql`priority IN ${sql.in(priorities)}`])
+        ]
+        const matching = (bounds: ReadonlyArray<Statement.Fragment>) => sql.and([...bounds, ...conditions])
+        const start: Effect.Effect<number, DbError> = afterPosition !== undefined
+          ? Effect.succeed(afterPosition)
+          : replay !== undefined
+          ? Effect.map(
+            plain.rows(sql<{ readonly position: number | string }>`SELECT event_log.position AS position ${logged} WHERE ${
+              matching([sql`1 = 1`])
+            } ORDER BY event_log.position DESC LIMIT 1 OFFSET ${replay - 1}`),
+            (rows) => rows.length === 0 ? 0 : Number(rows[0]!.position) - 1
+          )
+          : fromStart === true
+          ? Effect.succeed(0)
+          : newestLogged
+        return ChangeStream.make({
+          watch: backend.changes("events"),
+          start,
+          newest: newestLogged,
+          pageSize,
+          page: (from, upTo, limit) =>
+            events.findPositioned(
+              sql`SELECT ${columns}, event_log.position ${logged} WHERE ${
+                matching([sql`event_log.position > ${from}`, sql`event_log.position <= ${upTo}`])
+              } ORDER BY event_log.position LIMIT ${limit}`
+            )
+        })
+      })).pipe(
+        Stream.map(([position, event]): FollowedEvent => ({ event, cursor: cursorOf("events", position) })),
+        Stream.withSpan("EventsRepo.follow", { captureStackTrace: false, attributes: { "session.id": filter.sessionId } })
+      )
+
     return {
+      follow,
       insert,
       insertMany,
       get,

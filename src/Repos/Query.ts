@@ -103,6 +103,20 @@ export const make = <A>(backend: BackendShape, decode: RowDecoder<A>) => {
     /** Every row the statement selects (the codec's columns, in order), decoded. */
     findAll: (statement: Statement.Statement<any>): Effect.Effect<Array<A>, DbError> =>
       Effect.flatMap(values(statement), decode.allValues),
+    /** Every row the statement selects (the codec's columns, then a change log's position), decoded, with its position. */
+    findPositioned: (
+      statement: Statement.Statement<any>
+    ): Effect.Effect<Array<readonly [position: number, row: A]>, DbError> =>
+      Effect.flatMap(values(statement), (rows) => {
+        const out: Array<readonly [number, A]> = new Array(rows.length)
+        for (let i = 0; i < rows.length; i++) {
+          const values = rows[i]!
+          const result = decode.oneValues(values)
+          if (Either.isLeft(result)) return Either.left(result.left)
+          out[i] = [Number(values[values.length - 1]), result.right]
+        }
+        return Either.right(out)
+      }),
     /** Every row the statement selects, each decoded or its `Decode` error: for a reader that shows the rest. */
     findEach: (statement: Statement.Statement<any>): Effect.Effect<Array<Either.Either<A, DbError>>, DbError> =>
       Effect.map(values(statement), (rows) => rows.map(decode.oneValues)),
