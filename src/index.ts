@@ -9,7 +9,13 @@
 export * as Database from "./Database.js"
 /** The four repositories as one layer, over a URL, `DATABASE_URL` or memory. */
 export * as Repos from "./Repos/Repos.js"
-export { type SessionFilter, SessionsRepo, type StatusCount } from "./Repos/SessionsRepo.js"
+export {
+  type ChangedSession,
+  type SessionChangesOptions,
+  type SessionFilter,
+  SessionsRepo,
+  type StatusCount
+} from "./Repos/SessionsRepo.js"
 export {
   type EventFollowFilter,
   type EventFollowOptions,

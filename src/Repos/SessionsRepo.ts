@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { Backend } from "../Connection/Backend.js"
 import { transaction } from "../Connection/Failures.js"
 import { ActivityState, SessionStatus, SessionStatuses } from "../Schemas/Enums.js"
@@ -20,6 +21,8 @@ import { PrNumber, Session, SessionCodec, sessionColumns, SessionInsert, Session
 import * as RowCodec from "../Schemas/RowCodec.js"
 import { JsonObjectInput, Text } from "../Schemas/Text.js"
 import { traced } from "../Spans.js"
+import * as ChangeStream from "./ChangeStream.js"
+import { cursorOf, positionOf } from "./ChangeStream.js"
 import { encoder, validator } from "./Input.js"
 import * as Query from "./Query.js"
 
@@ -64,6 +67,37 @@ const admittedStatuses = (filter: typeof SessionFilterInput.Type): ReadonlyArray
   }
   return admitted
 }
+/**
+ * Where `changes` starts: after `after` (a cursor it delivered), else with every session from
+ * the start of the log when `fromStart` (each at its latest change), else with the changes
+ * committed from now on. `pageSize` sessions are read at a time (default 500).
+ *
+ * @since 0.1.0
+ */
+export interface SessionChangesOptions {
+  readonly after?: string | undefined
+  readonly fromStart?: boolean | undefined
+  readonly pageSize?: number | undefined
+}
+
+/**
+ * A session whose row changed, as it reads after the change, and the cursor that resumes
+ * after it.
+ *
+ * @since 0.1.0
+ */
+export interface ChangedSession {
+  readonly session: Session
+  readonly cursor: string
+}
+
+const SessionChangesOptionsInput = Schema.Struct({
+  after: Schema.optional(Schema.String),
+  fromStart: Schema.optional(Schema.Boolean),
+  pageSize: Schema.optional(Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer" })))
+})
+const defaultChangesPageSize = 500
+
 const PrInput = Schema.Struct({ url: Text, number: PrNumber })
 
 const StatusCountRow = Schema.Struct({
@@ -96,6 +130,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
     const validatePr = validator(PrInput, "pull request")
     const validateMetadata = validator(JsonObjectInput, "metadata")
     const validateWritable = validator(SessionWritable, "session")
+    const validateChangesOptions = validator(SessionChangesOptionsInput, "session changes options")
     const atomic = transaction(sql)
     const notFound = (id: string) => () => new NotFound({ entity: "Session", id })
     const { insertionOrder, instant } = backend.time
@@ -140,20 +175,26 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
       select: (id) => sql`SELECT ${columns} FROM sessions WHERE id = ${id}`
     })
 
+    /** The conditions of a validated filter; `undefined` when it admits no status at all. */
+    const conditionsOf = (valid: typeof SessionFilterInput.Type): Array<Statement.Fragment> | undefined => {
+      const statuses = admittedStatuses(valid)
+      if (statuses !== undefined && statuses.length === 0) return undefined
+      return [
+        ...(valid.projectId === undefined ? [] : [sql`project_id = ${valid.projectId}`]),
+        ...(statuses === undefined ? [] : [
+          statuses.length === 1 ? sql`status = ${statuses[0]!}` : sql`status IN ${sql.in(statuses)}`
+        ]),
+        ...(valid.archived === undefined ? [] : [
+          valid.archived ? sql`archived_at IS NOT NULL` : sql`archived_at IS NULL`
+        ])
+      ]
+    }
+
     const list = (filter: SessionFilter = {}): Effect.Effect<ReadonlyArray<Session>, DbError> =>
       validateFilter(filter).pipe(
         Effect.flatMap((valid) => {
-          const statuses = admittedStatuses(valid)
-          if (statuses !== undefined && statuses.length === 0) return Effect.succeed([])
-          const conditions = [
-            ...(valid.projectId === undefined ? [] : [sql`project_id = ${valid.projectId}`]),
-            ...(statuses === undefined ? [] : [
-              statuses.length === 1 ? sql`status = ${statuses[0]!}` : sql`status IN ${sql.in(statuses)}`
-            ]),
-            ...(valid.archived === undefined ? [] : [
-              valid.archived ? sql`archived_at IS NOT NULL` : sql`archived_at IS NULL`
-            ])
-          ]
+          const conditions = conditionsOf(valid)
+          if (conditions === undefined) return Effect.succeed([])
           const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
           return sessions.findAll(sql`SELECT ${columns} FROM sessions ${where} ${newestFirst}`)
         }),
@@ -257,7 +298,48 @@ ORDER BY project_id, status`).pipe(
         traced("SessionsRepo.delete", { "session.id": id })
       )
 
+    const newestLogged = Effect.map(
+      plain.rows(sql<{ readonly top: number | string | null }>`SELECT max(position) AS top FROM session_log`),
+      (rows) => Number(rows[0]?.top ?? 0)
+    )
+
+    const changes = (
+      filter: SessionFilter = {},
+      options: SessionChangesOptions = {}
+    ): Stream.Stream<ChangedSession, DbError> =>
+      Stream.unwrap(Effect.gen(function*() {
+        const valid = yield* validateFilter(filter)
+        const { after, fromStart, pageSize = defaultChangesPageSize } = yield* validateChangesOptions(options)
+        const afterPosition = after === undefined ? undefined : yield* positionOf("sessions", after)
+        // A filter that admits no status still reads the log, matching nothing.
+        const conditions = conditionsOf(valid) ?? [sql`1 = 0`]
+        return ChangeStream.make({
+          watch: backend.changes("sessions"),
+          start: afterPosition !== undefined
+            ? Effect.succeed(afterPosition)
+            : fromStart === true
+            ? Effect.succeed(0)
+            : newestLogged,
+          newest: newestLogged,
+          pageSize,
+          page: (from, upTo, limit) =>
+            sessions.findPositioned(
+              sql`SELECT ${columns}, session_log.position FROM session_log JOIN sessions ON sessions.id = session_log.session_id
+WHERE ${
+                sql.and([sql`session_log.position > ${from}`, sql`session_log.position <= ${upTo}`, ...conditions])
+              } ORDER BY session_log.position LIMIT ${limit}`
+            )
+        })
+      })).pipe(
+        Stream.map(([position, session]): ChangedSession => ({ session, cursor: cursorOf("sessions", position) })),
+        Stream.withSpan("SessionsRepo.changes", {
+          captureStackTrace: false,
+          attributes: { "project.id": filter.projectId }
+        })
+      )
+
     return {
+      changes,
       insert,
       get,
       find,
