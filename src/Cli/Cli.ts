@@ -19,6 +19,7 @@ import { ennioDb } from "./GlobalOptions.js"
 import * as Help from "./Help.js"
 import { metrics } from "./MetricsCommand.js"
 import { migrate } from "./MigrateCommand.js"
+import { backup, check, copy, restore, vacuum } from "./OperationsCommands.js"
 import { projects } from "./ProjectsCommand.js"
 import { prune } from "./PruneCommand.js"
 import { sessions } from "./SessionsCommand.js"
@@ -31,7 +32,21 @@ const drawTrace = (spans: ReadonlyArray<Tracer.Span>) => SpanTree.render(spans, 
 
 const command = ennioDb.pipe(
   Command.withDescription("Inspect and demo the Ennio database: sessions, events, projects and costs"),
-  Command.withSubcommands([demo, status, sessions, events, projects, metrics, migrate, prune]),
+  Command.withSubcommands([
+    demo,
+    status,
+    sessions,
+    events,
+    projects,
+    metrics,
+    migrate,
+    prune,
+    backup,
+    restore,
+    check,
+    vacuum,
+    copy
+  ]),
   Command.transformHandler((effect, { trace }) =>
     trace ? SpanTree.recordSpans(effect, (spans) => Console.error(drawTrace(spans))) : effect
   )

@@ -84,13 +84,52 @@ export const commands: ReadonlyArray<CommandHelp> = [
   {
     name: "prune",
     summary: "Delete old events (retention)",
-    usage: ["ennio-db prune --older-than AGE [--dry-run] [--force]"],
+    usage: ["ennio-db prune --older-than AGE [--dry-run] [--force] [--vacuum]"],
     options: [
       ["--older-than AGE", "Delete the events older than this age: 30d, 12h or 90m"],
       ["--dry-run", "Count what would be deleted, delete nothing"],
-      ["--force", "Allow --older-than 0d, which deletes every event"]
+      ["--force", "Allow --older-than 0d, which deletes every event"],
+      ["--vacuum", "Then give the space back, as ennio-db vacuum"]
     ],
     examples: ["ennio-db prune --older-than 30d --dry-run", "ennio-db prune --older-than 30d"]
+  },
+  {
+    name: "backup",
+    summary: "Copy a SQLite database to FILE while others keep writing",
+    usage: ["ennio-db backup FILE [--force]"],
+    options: [["--force", "Replace FILE if it exists"]],
+    examples: ["ennio-db backup /tmp/ennio-backup.db --force"]
+  },
+  {
+    name: "restore",
+    summary: "Copy a backup FILE into an empty database",
+    usage: ["ennio-db restore FILE"],
+    options: [],
+    examples: ["ennio-db restore /tmp/ennio-backup.db"]
+  },
+  {
+    name: "check",
+    summary: "Check structure, migrations and every row; exit 1 if damaged",
+    usage: ["ennio-db check"],
+    options: [],
+    examples: ["ennio-db check", "ennio-db --json check"]
+  },
+  {
+    name: "vacuum",
+    summary: "Give the space of deleted rows back; bytes before and after",
+    usage: ["ennio-db vacuum"],
+    options: [],
+    examples: ["ennio-db vacuum"]
+  },
+  {
+    name: "copy",
+    summary: "Copy every row into an empty database (SQLite, PostgreSQL)",
+    usage: ["ennio-db copy [--from URL] --to URL"],
+    options: [
+      ["--from URL", "The database to copy (default: --database-url)"],
+      ["--to URL", "The empty database to copy into, verified after"]
+    ],
+    examples: ["ennio-db copy --to sqlite:/tmp/ennio-copy.db"]
   }
 ]
 

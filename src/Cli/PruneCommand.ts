@@ -15,6 +15,7 @@ import * as Format from "./Format.js"
 import { ennioDb, withDatabase } from "./GlobalOptions.js"
 import { UsageError } from "./Failures.js"
 import * as JsonOutput from "./JsonOutput.js"
+import { vacuumReport } from "./OperationsCommands.js"
 
 const units = { d: "days", h: "hours", m: "minutes" } as const
 
@@ -34,8 +35,9 @@ export const prune = Command.make("prune", {
     Options.filterMap(parseAge, "--older-than takes an age such as 30d, 12h or 90m")
   ),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Count what would be deleted, delete nothing")),
-  force: Options.boolean("force").pipe(Options.withDescription("Allow --older-than 0d, which deletes every event"))
-}, ({ dryRun, force, olderThan }) =>
+  force: Options.boolean("force").pipe(Options.withDescription("Allow --older-than 0d, which deletes every event")),
+  vacuum: Options.boolean("vacuum").pipe(Options.withDescription("Then give the space back (as ennio-db vacuum)"))
+}, ({ dryRun, force, olderThan, vacuum }) =>
   Effect.gen(function*() {
     const { json } = yield* ennioDb
     if (Duration.toMillis(olderThan) === 0 && !force && !dryRun) {
@@ -45,12 +47,17 @@ export const prune = Command.make("prune", {
     const count = yield* withDatabase("prune")(
       Effect.flatMap(EventsRepo, (repo) => dryRun ? repo.countOlderThan(cutoff) : repo.deleteOlderThan(cutoff))
     )
-    if (json) {
-      return yield* JsonOutput.print(
-        dryRun ? { would_delete: count, cutoff: DateTime.formatIso(cutoff) } : { deleted: count, cutoff: DateTime.formatIso(cutoff) }
+    if (!json) {
+      yield* Console.log(
+        `${dryRun ? "Would delete" : "Deleted"} ${Format.count(count)} events from before ${Format.instant(cutoff)} UTC.`
       )
     }
-    yield* Console.log(
-      `${dryRun ? "Would delete" : "Deleted"} ${Format.count(count)} events from before ${Format.instant(cutoff)} UTC.`
-    )
+    const vacuumed = vacuum && !dryRun ? yield* vacuumReport : undefined
+    if (json) {
+      return yield* JsonOutput.print(
+        dryRun
+          ? { would_delete: count, cutoff: DateTime.formatIso(cutoff) }
+          : { deleted: count, cutoff: DateTime.formatIso(cutoff), ...(vacuumed === undefined ? {} : { vacuum: vacuumed }) }
+      )
+    }
   })).pipe(Command.withDescription("Delete old events (retention)"))

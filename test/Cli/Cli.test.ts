@@ -11,6 +11,7 @@ import * as Help from "../../src/Cli/Help.js"
 import * as JsonOutput from "../../src/Cli/JsonOutput.js"
 import { metrics } from "../../src/Cli/MetricsCommand.js"
 import { migrate } from "../../src/Cli/MigrateCommand.js"
+import { backup, check, copy, restore, vacuum } from "../../src/Cli/OperationsCommands.js"
 import { projects } from "../../src/Cli/ProjectsCommand.js"
 import { prune } from "../../src/Cli/PruneCommand.js"
 import { sessions as sessionsCommand } from "../../src/Cli/SessionsCommand.js"
@@ -426,7 +427,12 @@ describe("help", () => {
       ["projects", HelpDoc.toAnsiText(Command.getHelp(projects, config))],
       ["metrics", HelpDoc.toAnsiText(Command.getHelp(metrics, config))],
       ["migrate", HelpDoc.toAnsiText(Command.getHelp(migrate, config))],
-      ["prune", HelpDoc.toAnsiText(Command.getHelp(prune, config))]
+      ["prune", HelpDoc.toAnsiText(Command.getHelp(prune, config))],
+      ["backup", HelpDoc.toAnsiText(Command.getHelp(backup, config))],
+      ["restore", HelpDoc.toAnsiText(Command.getHelp(restore, config))],
+      ["check", HelpDoc.toAnsiText(Command.getHelp(check, config))],
+      ["vacuum", HelpDoc.toAnsiText(Command.getHelp(vacuum, config))],
+      ["copy", HelpDoc.toAnsiText(Command.getHelp(copy, config))]
     ]
     expect(parsed.map(([name]) => name)).toEqual(Help.commands.map((command) => command.name))
     for (const [name, parsedHelp] of parsed) {
@@ -444,8 +450,9 @@ describe("help", () => {
     const id = sessions[0]!.id
     for (const command of Help.commands) {
       for (const example of command.examples) {
-        const args = example.replace("SESSION_ID", id).split(" ").slice(1)
-        const database = args[0] === "demo" ? url : demoUrl
+        // Files the examples name under /tmp go to this test's folder; restore needs an empty database.
+        const args = example.replace("SESSION_ID", id).replaceAll("/tmp/", `${temp.dir}/`).split(" ").slice(1)
+        const database = args[0] === "demo" ? url : args[0] === "restore" ? temp.url("restored.db") : demoUrl
         const run = await cli([...args, "--database-url", database])
         expect(run.code, example).toBe(0)
       }

@@ -1,0 +1,252 @@
+/**
+ * The operator's commands as real processes: check finds planted damage, backup while four
+ * writer processes insert, vacuum, restore, and copy between SQLite and PostgreSQL (killed
+ * mid-way too).
+ */
+import Sqlite from "better-sqlite3"
+import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { freshPgDatabase, pgQuery, pgUrl } from "../fixtures/backends.js"
+import { buildCli, type CliRun, makeTempDir } from "./fixtures/cli.js"
+
+type Cli = Awaited<ReturnType<typeof buildCli>>
+let cli: Cli["cli"]
+let cliSignalled: Cli["cliSignalled"]
+// How long a whole copy of the demo database to PostgreSQL took: the kill test stops one part-way.
+let wholeCopyMs = 3000
+let removeCli = () => {}
+const temp = makeTempDir()
+const demoUrl = temp.url("demo.db")
+const demoFile = path.join(temp.dir, "demo.db")
+
+const json = (run: CliRun): any => {
+  expect(run.stderr).toBe("")
+  expect(run.code).toBe(0)
+  return JSON.parse(run.stdout)
+}
+
+/** A SQLite file's rows of every table, in key order, as plain objects. */
+const sqliteRows = (file: string) => {
+  const db = new Sqlite(file, { readonly: true })
+  try {
+    return {
+      projects: db.prepare("SELECT * FROM projects ORDER BY project_id").all(),
+      sessions: db.prepare("SELECT * FROM sessions ORDER BY rowid").all(),
+      events: db.prepare("SELECT * FROM events ORDER BY rowid").all(),
+      session_metrics: db.prepare("SELECT * FROM session_metrics ORDER BY session_id").all()
+    }
+  } finally {
+    db.close()
+  }
+}
+
+const fresh = (name: string) => {
+  const file = path.join(temp.dir, name)
+  return { file, url: `sqlite:${file}` }
+}
+
+beforeAll(async () => {
+  ;({ cli, cliSignalled, remove: removeCli } = await buildCli())
+  expect((await cli(["--database-url", demoUrl, "demo", "--sessions", "200"])).code).toBe(0)
+}, 120_000)
+
+afterAll(() => {
+  removeCli()
+  temp.remove()
+})
+
+describe("check", () => {
+  it("a healthy database: exit 0, every row read, nothing changed", async () => {
+    const before = fs.readFileSync(demoFile)
+    const report = json(await cli(["--database-url", demoUrl, "--json", "check"]))
+    expect(report.healthy).toBe(true)
+    expect(report.problems).toEqual([])
+    expect(report.rows.sessions).toBe(200)
+    expect(report.rows.events).toBeGreaterThan(1000)
+    expect(fs.readFileSync(demoFile).equals(before)).toBe(true)
+  })
+
+  it("finds each kind of damage planted by plain SQL: exit 1, table, id, column and why", async () => {
+    const { file, url } = fresh("damaged.db")
+    fs.copyFileSync(demoFile, file)
+    const db = new Sqlite(file)
+    const [session] = db.prepare("SELECT id FROM sessions ORDER BY id LIMIT 2").all() as Array<{ id: string }>
+    const [event] = db.prepare("SELECT id FROM events ORDER BY id LIMIT 1").all() as Array<{ id: string }>
+    db.pragma("foreign_keys = OFF")
+    db.prepare("UPDATE sessions SET status = 'exploded' WHERE id = ?").run(session!.id)
+    db.prepare("UPDATE events SET data = 'not json' WHERE id = ?").run(event!.id)
+    db.prepare("UPDATE projects SET created_at = 'yesterday' WHERE project_id = (SELECT min(project_id) FROM projects)")
+      .run()
+    db.prepare("UPDATE session_metrics SET ci_runs = -3 WHERE session_id = (SELECT min(session_id) FROM session_metrics)")
+      .run()
+    db.prepare(
+      "INSERT INTO events (id, event_type, priority, session_id, project_id, timestamp, message, data) " +
+        "SELECT 'orphan', event_type, priority, 'no-such-session', project_id, timestamp, message, data FROM events LIMIT 1"
+    ).run()
+    db.prepare("DELETE FROM effect_sql_migrations WHERE migration_id = 3").run()
+    db.close()
+    const run = await cli(["--database-url", url, "check"])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^ennio-db: check found 6 problems/)
+    expect(run.stdout).toMatch(new RegExp(`decode  sessions  ${session!.id}  status  `))
+    expect(run.stdout).toMatch(new RegExp(`decode  events  ${event!.id}  data  `))
+    expect(run.stdout).toMatch(/decode  projects  \S+  created_at  /)
+    expect(run.stdout).toMatch(/decode  session_metrics  \S+  ci_runs  /)
+    expect(run.stdout).toMatch(/foreign_key  events  rowid \d+  /)
+    expect(run.stdout).toMatch(/migration  effect_sql_migrations  3  migration_id  /)
+  })
+})
+
+describe("backup and restore", () => {
+  it("refuses an existing file without --force; replaces it with; mode 0600", async () => {
+    const target = path.join(temp.dir, "refused.db")
+    fs.writeFileSync(target, "mine")
+    const refused = await cli(["--database-url", demoUrl, "backup", target])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/exists: add --force/)
+    expect(fs.readFileSync(target, "utf8")).toBe("mine")
+    const done = json(await cli(["--database-url", demoUrl, "--json", "backup", target, "--force"]))
+    expect(done.bytes).toBeGreaterThan(0)
+    expect(fs.statSync(target).mode & 0o777).toBe(0o600)
+    expect(sqliteRows(target)).toEqual(sqliteRows(demoFile))
+    expect(fs.readdirSync(temp.dir).filter((name) => name.endsWith(".tmp"))).toEqual([])
+  })
+
+  it("a backup taken while 4 writer processes insert holds a prefix of each writer's acknowledged commits", async () => {
+    const { file, url } = fresh("busy.db")
+    fs.copyFileSync(demoFile, file)
+    const writerScript = `
+      const Sqlite = require("better-sqlite3")
+      const db = new Sqlite(process.argv[1]); db.pragma("busy_timeout = 10000")
+      const w = process.argv[2]
+      const model = db.prepare("SELECT * FROM events LIMIT 1").get()
+      const insert = db.prepare("INSERT INTO events (id, event_type, priority, session_id, project_id, timestamp, message, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      let n = 0, worst = 0
+      const stop = Date.now() + Number(process.argv[3])
+      while (Date.now() < stop) {
+        const t = Date.now()
+        insert.run("w" + w + "-" + n, model.event_type, model.priority, model.session_id, model.project_id, new Date().toISOString(), "write " + n, "{}")
+        n++
+        process.stdout.write(n + " " + t + " " + (Date.now() - t) + "\\n")
+      }
+    `
+    const writers = [0, 1, 2, 3].map((w) => {
+      const child = spawn(process.execPath, ["-e", writerScript, file, String(w), "4000"], {
+        cwd: path.resolve(__dirname, "../.."),
+        stdio: ["ignore", "pipe", "inherit"]
+      })
+      let acknowledged = 0
+      // Each write: when it started and how long it took (ms).
+      const writes: Array<readonly [number, number]> = []
+      let partial = ""
+      child.stdout.setEncoding("utf8")
+      child.stdout.on("data", (chunk: string) => {
+        const lines = (partial + chunk).split("\n")
+        partial = lines.pop()!
+        for (const line of lines) {
+          const [n, at, took] = line.split(" ").map(Number)
+          acknowledged = n!
+          writes.push([at!, took!])
+        }
+      })
+      const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
+      return { exited, acknowledged: () => acknowledged, writes }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const backupFile = path.join(temp.dir, "busy-backup.db")
+    const before = writers.map((writer) => writer.acknowledged())
+    const backupStart = Date.now()
+    expect((await cli(["--database-url", url, "backup", backupFile])).code).toBe(0)
+    const backupEnd = Date.now()
+    const after = writers.map((writer) => writer.acknowledged())
+    await Promise.all(writers.map((writer) => writer.exited))
+    expect(json(await cli(["--database-url", `sqlite:${backupFile}`, "--json", "check"])).healthy).toBe(true)
+    const db = new Sqlite(backupFile, { readonly: true })
+    for (const w of [0, 1, 2, 3]) {
+      const ids = (db.prepare("SELECT id FROM events WHERE id LIKE ?").all(`w${w}-%`) as Array<{ id: string }>)
+        .map((row) => Number(row.id.split("-")[1]))
+        .sort((a, b) => a - b)
+      // A prefix: 0 .. k-1, with k between what was acknowledged before and after the backup.
+      expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i))
+      expect(ids.length).toBeGreaterThanOrEqual(before[w]!)
+      expect(ids.length).toBeLessThanOrEqual(after[w]!)
+    }
+    db.close()
+    const longest = (during: boolean) =>
+      Math.max(0, ...writers.flatMap((writer) =>
+        writer.writes.filter(([at, took]) => (at + took >= backupStart && at <= backupEnd) === during).map(([, took]) => took)
+      ))
+    console.info(
+      `[ennio-db] longest write of 4 writers: ${longest(true)} ms during the backup, ${longest(false)} ms outside it`
+    )
+  }, 60_000)
+
+  it("restore writes a backup into an empty database only", async () => {
+    const backupFile = path.join(temp.dir, "for-restore.db")
+    expect((await cli(["--database-url", demoUrl, "backup", backupFile])).code).toBe(0)
+    const { file, url } = fresh("restored.db")
+    const restored = json(await cli(["--database-url", url, "--json", "restore", backupFile]))
+    expect(restored.restored.sessions).toBe(200)
+    expect(sqliteRows(file)).toEqual(sqliteRows(demoFile))
+    const again = await cli(["--database-url", url, "restore", backupFile])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/not empty/)
+  }, 60_000)
+})
+
+describe("vacuum", () => {
+  it("prune --vacuum gives the space back and reports bytes before and after", async () => {
+    const { file, url } = fresh("vacuum.db")
+    fs.copyFileSync(demoFile, file)
+    const pruned = json(await cli(["--database-url", url, "--json", "prune", "--older-than", "0d", "--force", "--vacuum"]))
+    expect(pruned.deleted).toBeGreaterThan(1000)
+    expect(pruned.vacuum.bytes_after).toBeLessThan(pruned.vacuum.bytes_before)
+    expect(fs.statSync(file).size).toBe(pruned.vacuum.bytes_after)
+    const again = json(await cli(["--database-url", url, "--json", "vacuum"]))
+    expect(again.bytes_before).toBe(pruned.vacuum.bytes_after)
+  })
+})
+
+describe.skipIf(pgUrl === undefined)("copy between SQLite and PostgreSQL", () => {
+  it("SQLite → PostgreSQL → SQLite is equal row for row, and check passes on PostgreSQL", async () => {
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const pg = yield* freshPgDatabase()
+      const started = performance.now()
+      const there = yield* Effect.promise(() => cli(["--json", "copy", "--from", demoUrl, "--to", pg]))
+      wholeCopyMs = performance.now() - started
+      expect(json(there).copied.sessions).toBe(200)
+      expect(json(yield* Effect.promise(() => cli(["--database-url", pg, "--json", "check"]))).healthy).toBe(true)
+      const back = fresh("back.db")
+      const home = yield* Effect.promise(() => cli(["--database-url", pg, "--json", "copy", "--to", back.url]))
+      expect(json(home).checksums).toEqual(json(there).checksums)
+      const original = sqliteRows(demoFile)
+      const returned = sqliteRows(back.file)
+      expect(returned.events.map((row: any) => row.id)).toEqual(original.events.map((row: any) => row.id))
+      expect(returned.sessions.map((row: any) => row.id)).toEqual(original.sessions.map((row: any) => row.id))
+      expect(returned.session_metrics).toEqual(original.session_metrics)
+      expect(returned.projects.length).toBe(original.projects.length)
+    })))
+  }, 120_000)
+
+  it("a copy killed mid-way (SIGKILL) leaves the target empty, and a new copy then completes", async () => {
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const pg = yield* freshPgDatabase()
+      // Killed at about two thirds of a whole copy's time: while it writes, before its commit.
+      const killed = yield* Effect.promise(() =>
+        cliSignalled(["copy", "--from", demoUrl, "--to", pg], "SIGKILL", Math.round(wholeCopyMs * 0.66))
+      )
+      expect(killed.code).toBe(null)
+      const [[counted]] = yield* pgQuery(
+        pg,
+        "SELECT (SELECT count(*) FROM projects)::int + (SELECT count(*) FROM sessions)::int + " +
+          "(SELECT count(*) FROM events)::int + (SELECT count(*) FROM session_metrics)::int AS n"
+      )
+      expect((counted as any).n).toBe(0)
+      const again = yield* Effect.promise(() => cli(["--json", "copy", "--from", demoUrl, "--to", pg]))
+      expect(json(again).copied.sessions).toBe(200)
+    })))
+  }, 120_000)
+})
