@@ -6,10 +6,17 @@
 import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Chunk from "effect/Chunk"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as Options from "@effect/cli/Options"
+import { EventsRepo } from "../Repos/EventsRepo.js"
+import { SessionsRepo } from "../Repos/SessionsRepo.js"
 import { SessionStatuses } from "../Schemas/Enums.js"
 import * as Cells from "./Cells.js"
+import { UsageError } from "./Failures.js"
 import * as Format from "./Format.js"
+import * as Interrupt from "./Interrupt.js"
 import { ennioDb, withDatabase } from "./GlobalOptions.js"
 import * as JsonOutput from "./JsonOutput.js"
 import * as Screen from "./Screen.js"
@@ -155,10 +162,55 @@ export const render = (report: StatusReport.StatusReport, screen: Screen.Screen)
   ]
 }
 
+/**
+ * An interval as `--interval` takes it (`2s`, `500ms`, `1m`), in milliseconds.
+ *
+ * @since 0.1.0
+ */
+export const parseInterval = (text: string): Option.Option<number> => {
+  const match = /^([1-9][0-9]{0,6})(ms|s|m)$/.exec(text.trim())
+  if (match === null) return Option.none()
+  const unit = match[2] === "ms" ? 1 : match[2] === "s" ? 1_000 : 60_000
+  return Option.some(Number(match[1]) * unit)
+}
+
+// Clears a terminal and puts the cursor home, so that a redraw replaces the last one in place.
+const clearScreen = "\u001b[H\u001b[2J"
+
+const watch = (intervalMs: number, json: boolean) =>
+  Interrupt.untilInterrupted(withDatabase("status --watch")(Effect.gen(function*() {
+    const events = yield* EventsRepo
+    const sessions = yield* SessionsRepo
+    const terminal = process.stdout.isTTY === true
+    const draw = Effect.flatMap(StatusReport.gather, (report) =>
+      json
+        ? Console.log(JSON.stringify(StatusReport.toJson(report)))
+        : Console.log(`${terminal ? clearScreen : ""}${render(report, Screen.of(process.stdout)).join("\n")}`))
+    yield* draw
+    // Whatever changed within an interval makes one redraw at its end.
+    const changed = Stream.merge(Stream.as(events.follow(), 1), Stream.as(sessions.changes(), 1))
+    yield* Stream.runForEach(
+      Stream.filter(Stream.groupedWithin(changed, 1_000_000, intervalMs), Chunk.isNonEmpty),
+      () => draw
+    )
+  })))
+
 /** @since 0.1.0 */
-export const status = Command.make("status", {}, () =>
+export const status = Command.make("status", {
+  watch: Options.boolean("watch").pipe(
+    Options.withDescription("Redraw the dashboard whenever the database changes, until interrupted")
+  ),
+  interval: Options.text("interval").pipe(
+    Options.withPseudoName("INTERVAL"),
+    Options.withDescription("--watch: redraw at most this often: 2s (default), 500ms, 1m"),
+    Options.filterMap(parseInterval, "--interval takes a duration such as 2s or 500ms"),
+    Options.optional
+  )
+}, ({ interval, watch: watching }) =>
   Effect.gen(function*() {
     const { json } = yield* ennioDb
+    if (watching) return yield* watch(Option.getOrElse(interval, () => 2_000), json)
+    if (Option.isSome(interval)) return yield* new UsageError({ message: "--interval goes with --watch" })
     const report = yield* withDatabase("status")(StatusReport.gather)
     if (json) return yield* JsonOutput.print(StatusReport.toJson(report))
     yield* Console.log(render(report, Screen.of(process.stdout)).join("\n"))
