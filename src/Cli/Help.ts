@@ -35,8 +35,11 @@ export const commands: ReadonlyArray<CommandHelp> = [
   {
     name: "status",
     summary: "The dashboard: sessions by status, what needs attention, cost",
-    usage: ["ennio-db status"],
-    options: [],
+    usage: ["ennio-db status [--watch [--interval INTERVAL]]"],
+    options: [
+      ["--watch", "Redraw whenever the database changes, until Ctrl-C"],
+      ["--interval INTERVAL", "--watch: redraw at most this often: 2s (default), 500ms"]
+    ],
     examples: ["ennio-db status", "ennio-db --json status"]
   },
   {
@@ -51,12 +54,19 @@ export const commands: ReadonlyArray<CommandHelp> = [
   },
   {
     name: "events",
-    summary: "A session's events, newest first, a page at a time",
-    usage: ["ennio-db events SESSION_ID [--limit N] [--type TYPE] [--before EVENT_ID]"],
+    summary: "A session's events, newest first, or --follow them live",
+    usage: [
+      "ennio-db events SESSION_ID [--limit N] [--type TYPE] [--before EVENT_ID]",
+      "ennio-db events --follow [SESSION_ID] [--project P] [--type T]",
+      "                [--min-priority P]"
+    ],
     options: [
       ["--limit N", "At most this many events (default 50)"],
       ["--type TYPE", "Only events of this type, such as ci_failing"],
-      ["--before EVENT_ID", "Only events older than this one (the last of a page)"]
+      ["--before EVENT_ID", "Only events older than this one (the last of a page)"],
+      ["--follow", "Print events as any process commits them, until Ctrl-C"],
+      ["--project P", "--follow: only this project's events"],
+      ["--min-priority P", "--follow: only at or above: info, action, urgent, critical"]
     ],
     examples: ["ennio-db events SESSION_ID --limit 20", "ennio-db events SESSION_ID --type ci_failing"]
   },
