@@ -4,11 +4,16 @@
  * mid-way too).
  */
 import Sqlite from "better-sqlite3"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import { spawn } from "node:child_process"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Database from "../../src/Database.js"
+import * as Maintenance from "../../src/Maintenance.js"
 import { freshPgDatabase, pgQuery, pgUrl } from "../fixtures/backends.js"
 import { buildCli, type CliRun, makeTempDir } from "./fixtures/cli.js"
 
@@ -195,6 +200,41 @@ describe("backup and restore", () => {
     expect(again.code).toBe(1)
     expect(again.stderr).toMatch(/not empty/)
   }, 60_000)
+})
+
+/** Whether this process may mount a tmpfs (root, and a kernel that lets it). */
+const canMount = (() => {
+  if (process.getuid?.() !== 0) return false
+  const dir = fs.mkdtempSync(path.join(temp.dir, "probe-"))
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { stdio: "ignore" })
+    execFileSync("umount", [dir], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+describe.skipIf(!canMount)("backup onto a full disk", () => {
+  it("fails with DbError DiskFull, leaves no temporary file, and writes nothing under FILE", async () => {
+    const mount = fs.mkdtempSync(path.join(temp.dir, "full-"))
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", mount])
+    try {
+      const target = path.join(mount, "backup.db")
+      const exit = await Effect.runPromiseExit(
+        Effect.flatMap(Maintenance.Maintenance, (maintenance) => maintenance.backup(target)).pipe(
+          Effect.provide(Layer.provide(Maintenance.layer, Database.layer({ url: demoUrl })))
+        )
+      )
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+        _tag: "Some",
+        value: { _tag: "DbError", reason: "DiskFull" }
+      })
+      expect(fs.readdirSync(mount)).toEqual([])
+    } finally {
+      execFileSync("umount", ["-l", mount])
+    }
+  })
 })
 
 describe("vacuum", () => {
