@@ -1,12 +1,13 @@
 /**
  * bench/results.svg: ratio to raw per workload for both Drizzle forms and ennio-db, on a
  * log scale (ratios run from a few hundredths to several times raw), with the targets marked;
- * below it, when the PostgreSQL column ran, a smaller chart of ennio-db (pg) ÷ pg raw.
+ * below it, smaller charts of ennio-db (FULL) ÷ raw (FULL) for the `synchronous: "full"`
+ * column and, when the PostgreSQL column ran, of ennio-db (pg) ÷ pg raw, with their targets.
  */
-import type { PgWorkloadResult, PostgresResult } from "./pg.js"
-import type { BenchResults, WorkloadResult } from "./report.js"
+import type { PostgresResult } from "./pg.js"
+import type { BenchResults, FullSyncResult, WorkloadResult } from "./report.js"
 import type { SideName } from "./side.js"
-import { targets, type WorkloadId } from "./targets.js"
+import { type ColumnVerdict, fullSyncTargets, pgTargets, type Target, targets, type WorkloadId } from "./targets.js"
 
 const series: ReadonlyArray<{ readonly side: SideName; readonly label: string; readonly color: string }> = [
   { side: "drizzle-builder", label: "Drizzle builder", color: "#a7b1bc" },
@@ -19,8 +20,9 @@ const targetColor = "#d23c3c"
 const width = 1140
 const height = 440
 const plot = { left: 64, right: width - 24, top: 72, bottom: height - 72 }
-/** The PostgreSQL chart, under the first: its own height, the same columns. */
-const pgHeight = 302
+/** The FULL and PostgreSQL charts, under the first: their own height, the same columns. */
+const columnHeight = 302
+const fullColor = "#8a5cc2"
 const pgColor = "#1f9e89"
 const barWidth = 18
 
@@ -60,7 +62,8 @@ export const renderChart = (results: BenchResults): string => {
     plot.bottom - ((Math.log2(ratio) - minExp) / (maxExp - minExp)) * (plot.bottom - plot.top)
   const step = (plot.right - plot.left) / groups.length
 
-  const total = height + (results.postgres.status === "ran" ? pgHeight : 0)
+  const hasFull = results.fullSync.workloads.length > 0
+  const total = height + (hasFull ? columnHeight : 0) + (results.postgres.status === "ran" ? columnHeight : 0)
   const out: Array<string> = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${total}" viewBox="0 0 ${width} ${total}" ` +
     `font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
@@ -123,7 +126,11 @@ export const renderChart = (results: BenchResults): string => {
     `<line x1="${targetX}" x2="${targetX + 16}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="${targetColor}" stroke-width="2.5"/>`,
     `<text x="${targetX + 22}" y="${legendY}">ennio-db target (W6, W10: p50 ≤ 1 ms instead)</text>`
   )
-  if (results.postgres.status === "ran") out.push(...pgChart(results.postgres, groups.map((group) => group.id), height))
+  const columns = groups.map((group) => group.id)
+  if (hasFull) out.push(...columnChart(fullSyncColumn(results.fullSync), columns, height))
+  if (results.postgres.status === "ran") {
+    out.push(...columnChart(pgColumn(results.postgres), columns, height + (hasFull ? columnHeight : 0)))
+  }
   out.push("</svg>")
   return out.join("\n") + "\n"
 }
@@ -131,35 +138,85 @@ export const renderChart = (results: BenchResults): string => {
 const formatRate = (rate: number) =>
   rate >= 9_950 ? `${Math.round(rate / 1000)}k` : rate >= 1_000 ? `${(rate / 1000).toFixed(1)}k` : rate.toFixed(rate >= 10 ? 0 : 1)
 
-/**
- * ennio-db (pg) ÷ pg raw per workload, in the columns of the chart above (W9 has no PostgreSQL
- * form), with pg raw's ops/s under each bar: the ratio alone hides that every PostgreSQL
- * operation is a round trip to the server.
- */
-const pgChart = (
-  postgres: Extract<PostgresResult, { status: "ran" }>,
-  columns: ReadonlyArray<WorkloadId>,
-  top: number
-): Array<string> => {
-  const area = { left: plot.left, right: plot.right, top: top + 64, bottom: top + pgHeight - 78 }
-  const ratioOf = (workload: PgWorkloadResult | undefined) =>
-    workload?.results.find((result) => result.side === "ennio-pg")?.ratioToRaw
-  const ratios = postgres.workloads.map(ratioOf).filter((ratio): ratio is number => ratio !== undefined)
-  const minExp = Math.min(-2, Math.floor(Math.log2(Math.min(...ratios))))
-  const maxExp = Math.max(1, Math.ceil(Math.log2(Math.max(...ratios))))
+/** One bar of a lower chart: ennio-db's ratio to that column's raw side. */
+interface ColumnBar {
+  readonly id: WorkloadId
+  readonly ratio: number
+  readonly rawOpsPerSec: number
+  readonly p50Us: number
+  readonly target: Target | undefined
+  readonly verdict: ColumnVerdict | undefined
+}
+
+interface Column {
+  readonly title: string
+  readonly subtitle: string
+  readonly legend: string
+  readonly color: string
+  readonly bars: ReadonlyArray<ColumnBar>
+}
+
+const fullSyncColumn = (fullSync: FullSyncResult): Column => ({
+  title: "SQLite synchronous FULL: ennio-db as a multiple of raw better-sqlite3, both syncing every commit",
+  subtitle: "the write workloads · log scale, 1× = raw (FULL) · under each bar: raw (FULL)'s ops/s",
+  legend: "ennio-db (FULL) ÷ raw (FULL) (PRAGMA synchronous = FULL; Database.layer({ url, synchronous: \"full\" }))",
+  color: fullColor,
+  bars: fullSync.workloads.flatMap((workload) => {
+    const ennio = workload.results.find((result) => result.side === "ennio-full")
+    const raw = workload.results.find((result) => result.side === "raw-full")
+    if (ennio === undefined || raw === undefined) return []
+    return [{
+      id: workload.id,
+      ratio: ennio.ratioToRaw,
+      rawOpsPerSec: raw.opsPerSec,
+      p50Us: ennio.p50Us,
+      target: fullSyncTargets[workload.id],
+      verdict: workload.verdict
+    }]
+  })
+})
+
+// The settings that decide what a commit costs; the JSON and the printed report have the rest.
+const durability = (settings: Readonly<Record<string, string>>) =>
+  `fsync ${settings.fsync ?? "?"}, synchronous_commit ${settings.synchronous_commit ?? "?"}, full_page_writes ${
+    settings.full_page_writes ?? "?"
+  }`
+
+/** ennio-db (pg) ÷ pg raw, with pg raw's ops/s under each bar: the ratio alone hides that every operation is a round trip. */
+const pgColumn = (postgres: Extract<PostgresResult, { status: "ran" }>): Column => ({
+  title: "PostgreSQL column: ennio-db (pg) as a multiple of pg raw",
+  subtitle: `${postgres.server} · ${durability(postgres.serverSettings)} · pools of ${postgres.sizes.poolSize} · ` +
+    "log scale, 1× = pg raw · under each bar: pg raw's ops/s",
+  legend: `ennio-db (pg) ÷ pg raw (the pg driver: a pool of ${postgres.sizes.poolSize}, named prepared statements)`,
+  color: pgColor,
+  bars: postgres.workloads.flatMap((workload) => {
+    const ennio = workload.results.find((result) => result.side === "ennio-pg")
+    const raw = workload.results.find((result) => result.side === "pg-raw")
+    if (ennio === undefined || raw === undefined) return []
+    return [{
+      id: workload.id,
+      ratio: ennio.ratioToRaw,
+      rawOpsPerSec: raw.opsPerSec,
+      p50Us: ennio.p50Us,
+      target: pgTargets[workload.id],
+      verdict: workload.verdict
+    }]
+  })
+})
+
+/** A lower chart: one bar per workload that column ran, in the columns of the chart above, targets marked. */
+const columnChart = (column: Column, columns: ReadonlyArray<WorkloadId>, top: number): Array<string> => {
+  const area = { left: plot.left, right: plot.right, top: top + 64, bottom: top + columnHeight - 78 }
+  const levels = column.bars.flatMap((bar) => [bar.ratio, ...(bar.target?.kind === "ratio" ? [bar.target.min] : [])])
+  const minExp = Math.min(-2, Math.floor(Math.log2(Math.min(...levels))))
+  const maxExp = Math.max(1, Math.ceil(Math.log2(Math.max(...levels))))
   const y = (ratio: number) =>
     area.bottom - ((Math.log2(ratio) - minExp) / (maxExp - minExp)) * (area.bottom - area.top)
   const step = (area.right - area.left) / columns.length
   const out: Array<string> = [
     `<line x1="0" x2="${width}" y1="${top + 4}" y2="${top + 4}" stroke="#d0d5db"/>`,
-    `<text x="${area.left}" y="${top + 30}" font-size="16" font-weight="600">PostgreSQL column: ennio-db (pg) as a multiple of pg raw</text>`,
-    `<text x="${area.left}" y="${top + 50}" fill="#555">${
-      escape(
-        `${postgres.server} · fsync ${postgres.serverSettings.fsync ?? "?"}, synchronous_commit ${
-          postgres.serverSettings.synchronous_commit ?? "?"
-        } · pools of ${postgres.sizes.poolSize} · log scale, 1× = pg raw · under each bar: pg raw's ops/s (W10: ennio-db's p50, target ≤ 1 ms)`
-      )
-    }</text>`
+    `<text x="${area.left}" y="${top + 30}" font-size="16" font-weight="600">${escape(column.title)}</text>`,
+    `<text x="${area.left}" y="${top + 50}" fill="#555">${escape(column.subtitle)}</text>`
   ]
   for (let exp = minExp; exp <= maxExp; exp++) {
     const ratio = 2 ** exp
@@ -171,39 +228,46 @@ const pgChart = (
   }
   columns.forEach((id, g) => {
     const center = area.left + step * (g + 0.5)
-    const workload = postgres.workloads.find((candidate) => candidate.id === id)
-    const ratio = ratioOf(workload)
-    const raw = workload?.results.find((result) => result.side === "pg-raw")
-    if (ratio !== undefined) {
-      const top = y(ratio)
+    const bar = column.bars.find((candidate) => candidate.id === id)
+    if (bar !== undefined) {
+      const top = y(bar.ratio)
       out.push(
         `<rect x="${num(center - barWidth / 2)}" y="${num(top)}" width="${barWidth}" height="${
           num(area.bottom - top)
-        }" fill="${pgColor}"><title>${escape(`${id} ennio-db (pg): ${ratio.toFixed(2)}× pg raw`)}</title></rect>`,
+        }" fill="${column.color}"><title>${escape(`${id}: ${bar.ratio.toFixed(2)}×`)}</title></rect>`,
         `<text x="${num(center)}" y="${num(top - 4)}" text-anchor="middle" font-size="9" fill="#333">${
-          ratio.toFixed(ratio < 1 ? 2 : 1)
+          bar.ratio.toFixed(bar.ratio < 1 ? 2 : 1)
         }</text>`
       )
+      if (bar.target?.kind === "ratio") {
+        const ty = num(y(bar.target.min))
+        out.push(
+          `<line x1="${num(center - barWidth / 2 - 5)}" x2="${num(center + barWidth / 2 + 5)}" y1="${ty}" y2="${ty}" ` +
+            `stroke="${targetColor}" stroke-width="2.5"/>`,
+          `<text x="${num(center + barWidth / 2 + 7)}" y="${num(ty + 4)}" font-size="9" fill="${targetColor}">${bar.target.min}</text>`
+        )
+      }
     }
     out.push(
       `<text x="${num(center)}" y="${area.bottom + 18}" text-anchor="middle" font-weight="600">${id}</text>`,
       `<text x="${num(center)}" y="${area.bottom + 32}" text-anchor="middle" font-size="10" fill="#555">${
-        escape(raw === undefined ? "SQLite only" : `raw ${formatRate(raw.opsPerSec)}/s`)
+        escape(bar === undefined ? "not run" : `raw ${formatRate(bar.rawOpsPerSec)}/s`)
       }</text>`
     )
-    const ennio = workload?.results.find((result) => result.side === "ennio-pg")
-    if (workload?.verdict !== undefined && ennio !== undefined) {
+    if (bar?.target?.kind === "p50" && bar.verdict !== undefined) {
       out.push(
         `<text x="${num(center)}" y="${area.bottom + 46}" text-anchor="middle" font-size="10" fill="${
-          workload.verdict.met ? "#555" : targetColor
-        }">${escape(`p50 ${Math.round(ennio.p50Us)} µs ${workload.verdict.met ? "✓" : "✗"}`)}</text>`
+          bar.verdict.met ? "#555" : targetColor
+        }">${escape(`p50 ${Math.round(bar.p50Us)} µs ${bar.verdict.met ? "✓" : "✗"}`)}</text>`
       )
     }
   })
-  const legendY = top + pgHeight - 12
+  const legendY = top + columnHeight - 12
   out.push(
-    `<rect x="${area.left}" y="${legendY - 10}" width="12" height="12" fill="${pgColor}"/>`,
-    `<text x="${area.left + 18}" y="${legendY}">ennio-db (pg) ÷ pg raw (the pg driver: a pool of ${postgres.sizes.poolSize}, named prepared statements)</text>`
+    `<rect x="${area.left}" y="${legendY - 10}" width="12" height="12" fill="${column.color}"/>`,
+    `<text x="${area.left + 18}" y="${legendY}">${escape(column.legend)}</text>`,
+    `<line x1="${area.right - 150}" x2="${area.right - 134}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="${targetColor}" stroke-width="2.5"/>`,
+    `<text x="${area.right - 128}" y="${legendY}">ennio-db target</text>`
   )
   return out
 }

@@ -1,13 +1,15 @@
 /**
  * The connection settings of the raw and Drizzle sides: those ennio-db sets on its own
- * (WAL, synchronous NORMAL, foreign keys on).
+ * (WAL, synchronous NORMAL, foreign keys on); FULL for the `synchronous: "full"` column.
  */
 import Sqlite from "better-sqlite3"
 
-export const openConnection = (file: string): Sqlite.Database => {
+export type SqliteSynchronous = "NORMAL" | "FULL"
+
+export const openConnection = (file: string, synchronous: SqliteSynchronous = "NORMAL"): Sqlite.Database => {
   const db = new Sqlite(file, { fileMustExist: true })
   db.pragma("journal_mode = WAL")
-  db.pragma("synchronous = NORMAL")
+  db.pragma(synchronous === "FULL" ? "synchronous = FULL" : "synchronous = NORMAL")
   db.pragma("foreign_keys = ON")
   return db
 }

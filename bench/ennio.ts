@@ -9,7 +9,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import { type EventInsert, EventsRepo, MetricsRepo, Repos, type SessionInsert, SessionsRepo } from "../src/index.js"
 import { openConnection } from "./connection.js"
 import type { EventSpec, SessionSpec } from "./data.js"
-import type { PgSide, Side, SideHandle } from "./side.js"
+import type { FullSide, PgSide, Side, SideHandle } from "./side.js"
 
 const layerFor = (file: string) => Repos.layerDatabase({ url: `sqlite:${file}` })
 
@@ -54,8 +54,8 @@ const toEventInsert = (e: EventSpec): EventInsert => ({
 })
 
 /** The repositories over the database at `url` (SQLite or PostgreSQL: the same code either way). */
-const openUrl = async (url: string): Promise<SideHandle> => {
-  const runtime = ManagedRuntime.make(Repos.layerDatabase({ url }))
+const openUrl = async (url: string, synchronous?: "full"): Promise<SideHandle> => {
+  const runtime = ManagedRuntime.make(Repos.layerDatabase({ url, synchronous }))
   const { events, metrics, sessions } = await runtime.runPromise(
     Effect.all({ sessions: SessionsRepo, events: EventsRepo, metrics: MetricsRepo })
   )
@@ -101,8 +101,11 @@ const openUrl = async (url: string): Promise<SideHandle> => {
 
 export const ennio: Side = { name: "ennio-db", open: (file) => openUrl(`sqlite:${file}`) }
 
+/** The `synchronous: "full"` column's ennio-db: `Database.layer({ url, synchronous: "full" })`. */
+export const ennioFull: FullSide = { name: "ennio-full", open: (file) => openUrl(`sqlite:${file}`, "full") }
+
 /** The PostgreSQL column's ennio-db: `Database.layer({ url: "postgres://…" })`, its own pool (10 connections). */
-export const ennioPg: PgSide = { name: "ennio-pg", open: openUrl }
+export const ennioPg: PgSide = { name: "ennio-pg", open: (url) => openUrl(url) }
 
 /** One read of the events repository whose statements are captured and explained (W6, W10). */
 export type EventsRead = (events: EventsRepo) => Effect.Effect<unknown, unknown>

@@ -1,9 +1,12 @@
 /**
  * `npm run bench [-- --quick] [--pg URL] [--out DIR]`: every workload on every side, then the
- * query plans, the memory check and the cold start, then the PostgreSQL column (W1–W8, W10 on the
- * `pg` driver and on ennio-db over PostgreSQL) when `--pg URL` or `ENNIO_TEST_PG_URL` names a
- * server; prints the table and writes bench/results.{json,svg} (bench/results.quick.{json,svg}
- * in quick mode, so a quick run never replaces a full one; `--out DIR` writes them to DIR instead).
+ * query plans, the write workloads again with `synchronous: "full"` (raw and ennio-db), the
+ * memory check and the cold start, then the PostgreSQL column (W1–W8, W10 on the `pg` driver and
+ * on ennio-db over PostgreSQL): on the server `--pg URL` or `ENNIO_TEST_PG_URL` names, as it is,
+ * or else on a throwaway server of default durability started for the run (skipped, with the
+ * reason, where PostgreSQL is not installed). Prints the table and writes
+ * bench/results.{json,svg} (bench/results.quick.{json,svg} in quick mode, so a quick run never
+ * replaces a full one; `--out DIR` writes them to DIR instead).
  */
 import Sqlite from "better-sqlite3"
 import { spawnSync } from "node:child_process"
@@ -15,18 +18,29 @@ import { renderChart } from "./chart.js"
 import { coldStart } from "./cold-start.js"
 import { full, pgFull, pgQuick, quick } from "./config.js"
 import { drizzleBuilder, drizzlePrepared } from "./drizzle.js"
-import { ennio, explainEvents } from "./ennio.js"
+import { ennio, ennioFull, explainEvents } from "./ennio.js"
 import { Fixtures } from "./fixtures.js"
-import { type Runner, runInRotation, runOnce } from "./measure.js"
+import { type Measurement, type Runner, runInRotation, runOnce } from "./measure.js"
 import { checkStreamMemory } from "./memory-check.js"
-import { type PostgresResult, probePostgres, runPostgres, skipReason } from "./pg.js"
-import { raw } from "./raw.js"
-import { type BenchResults, type Machine, render, verdicts, type WorkloadResult } from "./report.js"
-import { type Side, type SideHandle, sideLabels } from "./side.js"
+import { type PgOrigin, type PostgresResult, probePostgres, runPostgres } from "./pg.js"
+import { startPgServer } from "./pg-server.js"
+import { raw, rawFull } from "./raw.js"
+import {
+  type BenchResults,
+  type FullSyncResult,
+  type FullSyncWorkloadResult,
+  type Machine,
+  render,
+  verdicts,
+  type WorkloadResult
+} from "./report.js"
+import { type FullSide, type FullSideName, type Side, type SideHandle, sideLabels, type SideName } from "./side.js"
+import { fullSyncTargets, fullSyncWorkloads, judgeColumn } from "./targets.js"
 import { assertSame, canonicalFileDigest, digest, summarize } from "./verify.js"
 import { makeWorkloads, type Workload } from "./workloads.js"
 
 const sides: ReadonlyArray<Side> = [raw, drizzleBuilder, drizzlePrepared, ennio]
+const fullSides: ReadonlyArray<FullSide> = [rawFull, ennioFull]
 const benchDir = fileURLToPath(new URL(".", import.meta.url))
 
 const progress = (line: string) => process.stderr.write(`${line}\n`)
@@ -72,27 +86,35 @@ const source = (): string => {
   return `${head.stdout.trim()}${changed ? " with uncommitted changes in src/" : ""}`
 }
 
-interface Lane {
-  readonly side: Side
+interface Lane<Name extends SideName | FullSideName> {
+  readonly side: Side<Name>
   readonly file: string
   readonly handle: SideHandle
   readonly runner: Runner
 }
 
+interface Ran<Name extends SideName | FullSideName> {
+  readonly results: Array<Measurement & { readonly side: Name; readonly ratioToRaw: number }>
+  /** What the first side (raw) returned (a read) or left (a write): the other columns must match it. */
+  readonly fingerprint: string
+  /** With `canonical`, for a write: the backend-neutral digest of the table the first side left. */
+  readonly canonical: string | undefined
+}
+
 /**
- * Runs one workload on every side, each on its own fresh database: all sides warm up, then
- * their rounds alternate (in a rotating order), then the sides are checked to have done the same work.
- * With `canonical` (the PostgreSQL column will run), also returns what the PostgreSQL sides must
- * match: for a read, the fingerprint of the rows every side returned; for a write, the
- * backend-neutral digest of the table raw better-sqlite3 left.
+ * Runs one workload on `sides` (the first is raw, the ratios' base), each on its own fresh
+ * database: all sides warm up, then their rounds alternate (in a rotating order), then the
+ * sides are checked to have done the same work. With `canonical` (the PostgreSQL column will
+ * run), also returns the backend-neutral digest of the table raw left, for a write.
  */
-const runWorkload = async (
+const runSides = async <Name extends SideName | FullSideName>(
   workload: Workload,
+  sides: ReadonlyArray<Side<Name>>,
   fixtures: Fixtures,
   canonical: boolean
-): Promise<readonly [WorkloadResult, string | undefined]> => {
+): Promise<Ran<Name>> => {
   let expected: string | undefined
-  const lanes: Array<Lane> = []
+  const lanes: Array<Lane<Name>> = []
   const fingerprints: Array<readonly [string, string]> = []
   try {
     for (const side of sides) {
@@ -109,21 +131,70 @@ const runWorkload = async (
   for (const lane of lanes) {
     if (workload.check.kind === "digest") {
       fingerprints.push([lane.side.name, digest(lane.file, workload.check.query)])
-      if (canonical && lane.side.name === "raw") expected = canonicalFileDigest(lane.file, workload.check.query)
+      if (canonical && lane === lanes[0]) expected = canonicalFileDigest(lane.file, workload.check.query)
     }
     fixtures.remove(lane.file)
   }
   assertSame(workload.id, fingerprints)
   const measured = lanes.map((lane) => ({ side: lane.side.name, ...lane.runner.result() }))
-  const rawRate = measured.find((result) => result.side === "raw")!.opsPerSec
+  const rawRate = measured[0]!.opsPerSec
   for (const result of measured) {
     progress(`  ${sideLabels[result.side].padEnd(20)} ${Math.round(result.opsPerSec).toLocaleString("en-US")} ops/s`)
   }
-  return [{
-    id: workload.id,
-    title: workload.title,
-    results: measured.map((result) => ({ ...result, ratioToRaw: result.opsPerSec / rawRate }))
-  }, canonical && workload.check.kind === "result" ? fingerprints[0]![1] : expected]
+  return {
+    results: measured.map((result) => ({ ...result, ratioToRaw: result.opsPerSec / rawRate })),
+    fingerprint: fingerprints[0]![1],
+    canonical: expected
+  }
+}
+
+/**
+ * Runs one workload on every side of the SQLite column; returns its result and what the other
+ * columns must match (`Ran`: the fingerprint, and with `canonical` the backend-neutral digest).
+ */
+const runWorkload = async (
+  workload: Workload,
+  fixtures: Fixtures,
+  canonical: boolean
+): Promise<readonly [WorkloadResult, Ran<SideName>]> => {
+  const ran = await runSides(workload, sides, fixtures, canonical)
+  return [{ id: workload.id, title: workload.title, results: ran.results }, ran]
+}
+
+/**
+ * The `synchronous: "full"` column: the write workloads once more on raw better-sqlite3 with
+ * `PRAGMA synchronous = FULL` and ennio-db with `synchronous: "full"`, each checked to leave the
+ * table the SQLite column left.
+ */
+const runFullSync = async (
+  workloads: ReadonlyArray<Workload>,
+  fixtures: Fixtures,
+  normal: ReadonlyMap<string, string>
+): Promise<FullSyncResult> => {
+  const results: Array<FullSyncWorkloadResult> = []
+  for (const workload of workloads.filter((candidate) => fullSyncWorkloads.includes(candidate.id))) {
+    progress(`${workload.id} synchronous FULL: ${workload.title}`)
+    const ran = await runSides(workload, fullSides, fixtures, false)
+    assertSame(`${workload.id}, FULL against NORMAL`, [["FULL sides", ran.fingerprint], ["NORMAL sides", normal.get(workload.id)!]])
+    const ennioFullResult = ran.results.find((result) => result.side === "ennio-full")!
+    const verdict = judgeColumn(fullSyncTargets[workload.id], {
+      ratio: ennioFullResult.ratioToRaw,
+      p50Us: ennioFullResult.p50Us,
+      rawLabel: "raw (FULL)"
+    })
+    results.push({
+      id: workload.id,
+      title: workload.title,
+      results: ran.results,
+      sameAsNormal: true,
+      ...(verdict === undefined ? {} : { verdict })
+    })
+  }
+  return {
+    settings: "as the SQLite column, with synchronous FULL on both sides (raw: PRAGMA synchronous = FULL; " +
+      "ennio-db: Database.layer({ url, synchronous: \"full\" })); the write workloads only, Drizzle left out",
+    workloads: results
+  }
 }
 
 /** The value of `--name VALUE` or `--name=VALUE`, if given. */
@@ -143,48 +214,95 @@ const option = (name: string): string | undefined => {
 /** Set by Ctrl-C: what fails while the run's database is being dropped is no error to report. */
 let interrupted = false
 
+/** Where the PostgreSQL column runs: a server given to the run, or one it starts; or why it does not run. */
+type PgPlan =
+  | { readonly status: "run"; readonly url: string; readonly origin: PgOrigin; readonly stop?: () => void }
+  | { readonly status: "skipped"; readonly reason: string }
+
+/**
+ * The server of `--pg URL` or `ENNIO_TEST_PG_URL`, as it is configured; without either, a
+ * throwaway one of default durability started here (bench/pg-server.ts).
+ */
+const planPostgres = async (): Promise<PgPlan> => {
+  const flag = option("--pg")
+  const given = flag ?? (process.env.ENNIO_TEST_PG_URL || undefined)
+  if (given !== undefined) {
+    await probePostgres(given)
+    return { status: "run", url: given, origin: { kind: "given", via: flag !== undefined ? "--pg" : "ENNIO_TEST_PG_URL" } }
+  }
+  progress("PostgreSQL column: no --pg URL and no ENNIO_TEST_PG_URL: starting a server of default durability …")
+  const start = await startPgServer()
+  if (start.status === "skipped") return start
+  const { server } = start
+  try {
+    await probePostgres(server.url)
+  } catch (error) {
+    server.stop()
+    throw error
+  }
+  progress(`  started in ${server.dir} (${server.fileSystem})`)
+  return {
+    status: "run",
+    url: server.url,
+    origin: { kind: "started", dir: server.dir, fileSystem: server.fileSystem },
+    stop: server.stop
+  }
+}
+
 const main = async () => {
   const isQuick = process.argv.includes("--quick")
   const sizes = isQuick ? quick : full
-  const pgUrl = option("--pg") ?? (process.env.ENNIO_TEST_PG_URL || undefined)
   const outDir = path.resolve(option("--out") ?? benchDir)
   fs.mkdirSync(outDir, { recursive: true })
-  if (pgUrl === undefined) progress(`PostgreSQL column skipped: ${skipReason}`)
-  else await probePostgres(pgUrl)
+  // An interrupted run removes its files and drops its PostgreSQL database (waiting at most 5 s for
+  // that); exiting stops the server the run started (bench/pg-server.ts).
+  let fixtures: Fixtures | undefined
+  const cleanups: Array<() => Promise<void>> = []
+  process.once("SIGINT", () => {
+    interrupted = true
+    fixtures?.dispose()
+    const timeout = new Promise((resolve) => setTimeout(resolve, 5_000))
+    void Promise.race([Promise.allSettled(cleanups.map((cleanup) => cleanup())), timeout]).then(() => process.exit(130))
+  })
+  const pg = await planPostgres()
+  if (pg.status === "skipped") progress(`PostgreSQL column skipped: ${pg.reason}`)
   const started = process.hrtime.bigint()
   // Taken before the run: the machine's load and the code as they were when measuring began.
   const machineAtStart = machine(os.loadavg()[0]!)
   const sourceAtStart = source()
-  const fixtures = await Fixtures.make()
-  // An interrupted run removes its files and drops its PostgreSQL database (waiting at most 5 s for that).
-  const cleanups: Array<() => Promise<void>> = []
-  process.once("SIGINT", () => {
-    interrupted = true
-    fixtures.dispose()
-    const timeout = new Promise((resolve) => setTimeout(resolve, 5_000))
-    void Promise.race([Promise.allSettled(cleanups.map((cleanup) => cleanup())), timeout]).then(() => process.exit(130))
-  })
   try {
+    fixtures = await Fixtures.make()
     const { workloads } = makeWorkloads(sizes, fixtures)
     const results: Array<WorkloadResult> = []
     const sqliteContents = new Map<string, string>()
+    const normalContents = new Map<string, string>()
     for (const workload of workloads) {
       progress(`${workload.id} ${workload.title}`)
-      const [result, expected] = await runWorkload(workload, fixtures, pgUrl !== undefined)
-      if (expected !== undefined) sqliteContents.set(workload.id, expected)
+      const [result, ran] = await runWorkload(workload, fixtures, pg.status === "run")
+      normalContents.set(workload.id, ran.fingerprint)
+      const expected = workload.check.kind === "result" ? ran.fingerprint : ran.canonical
+      if (pg.status === "run" && expected !== undefined) sqliteContents.set(workload.id, expected)
       const { explain } = workload
       results.push(
         explain === undefined ? result : { ...result, queryPlans: await explainEvents(explain.file(), explain.read) }
       )
     }
+    const fullSync = await runFullSync(workloads, fixtures, normalContents)
     progress(`memory: streamBySession over ${sizes.streamEvents.toLocaleString("en-US")} events`)
     const memory = checkStreamMemory(fixtures, sizes)
     progress("W9 cold start")
     const cold = coldStart(fixtures, sizes)
     // Last, so that the server's background work (autovacuum after the writes) slows no SQLite side.
-    const postgres: PostgresResult = pgUrl === undefined
-      ? { status: "skipped", reason: skipReason }
-      : await runPostgres(pgUrl, isQuick ? pgQuick : pgFull, sizes, sqliteContents, (cleanup) => cleanups.push(cleanup))
+    const postgres: PostgresResult = pg.status === "skipped"
+      ? { status: "skipped", reason: pg.reason }
+      : await runPostgres(
+        pg.url,
+        pg.origin,
+        isQuick ? pgQuick : pgFull,
+        sizes,
+        sqliteContents,
+        (cleanup) => cleanups.push(cleanup)
+      )
     const bench: BenchResults = {
       mode: sizes.mode,
       machine: machineAtStart,
@@ -192,6 +310,7 @@ const main = async () => {
       settings: "file-backed, WAL, synchronous NORMAL, foreign_keys ON, the schema and indices of ennio-db's migrations",
       sizes,
       workloads: results,
+      fullSync,
       coldStart: cold,
       memory,
       verdicts: verdicts(results, cold),
@@ -209,7 +328,8 @@ const main = async () => {
     console.log(render(bench))
     console.log(`Written: ${shown(written("json"))}, ${shown(written("svg"))}`)
   } finally {
-    fixtures.dispose()
+    fixtures?.dispose()
+    if (pg.status === "run" && !interrupted) pg.stop?.()
   }
 }
 

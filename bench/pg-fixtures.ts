@@ -205,9 +205,9 @@ export class PgFixtures {
     return (await this.inspector.query<A>(text, [...params])).rows
   }
 
-  /** Any one query on the run's database (table sizes and such). */
-  async query<A extends Record<string, unknown>>(text: string): Promise<Array<A>> {
-    return (await this.inspector.query<A>(text)).rows
+  /** Any one query on the run's database (settings, table sizes and such). */
+  async query<A extends Record<string, unknown>>(text: string, values: ReadonlyArray<unknown> = []): Promise<Array<A>> {
+    return (await this.inspector.query<A>(text, [...values])).rows
   }
 
   async drop(name: string): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import * as Pg from "pg"
 import type { EventSpec, MetricsSpec, SessionSpec } from "./data.js"
-import type { PgSide } from "./side.js"
+import type { PgSide, SideHandle } from "./side.js"
 
 /** ennio-db's pool size: `maxConnections` in src/Connection/PostgresBackend.ts, which `Database.layer` leaves at its default. */
 export const poolSize = 10
@@ -63,73 +63,78 @@ const multiRowInsert = (rows: number): Pg.QueryConfig => ({
   text: `INSERT INTO events (${eventColumns}) VALUES ${placeholders(rows, 8)}`
 })
 
-export const pgRaw: PgSide = {
-  name: "pg-raw",
-  open: async (url) => {
-    const pool = new Pg.Pool({ connectionString: url, max: poolSize, application_name: "ennio-bench-pg-raw" })
-    pool.on("error", () => {})
-    const insertAll = async (batch: ReadonlyArray<EventSpec>) => {
-      const client = await pool.connect()
-      try {
-        await client.query("BEGIN")
-        for (let start = 0; start < batch.length; start += rowsPerInsert) {
-          const chunk = batch.slice(start, start + rowsPerInsert)
-          await client.query({ ...multiRowInsert(chunk.length), values: chunk.flatMap(eventValues) })
-        }
-        await client.query("COMMIT")
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {})
-        throw error
-      } finally {
-        client.release()
+/** `named`: every statement named (parsed once per connection); without, parsed at every call, as @effect/sql-pg sends them. */
+const openPgRaw = (named: boolean) => async (url: string): Promise<SideHandle> => {
+  const pool = new Pg.Pool({ connectionString: url, max: poolSize, application_name: "ennio-bench-pg-raw" })
+  pool.on("error", () => {})
+  const statement = (config: Pg.QueryConfig): Pg.QueryConfig =>
+    named ? config : { text: config.text, ...(config.values === undefined ? {} : { values: config.values }) }
+  const insertAll = async (batch: ReadonlyArray<EventSpec>) => {
+    const client = await pool.connect()
+    try {
+      await client.query("BEGIN")
+      for (let start = 0; start < batch.length; start += rowsPerInsert) {
+        const chunk = batch.slice(start, start + rowsPerInsert)
+        await client.query(statement({ ...multiRowInsert(chunk.length), values: chunk.flatMap(eventValues) }))
       }
-    }
-    return {
-      sessionsGet: (ids) => ({
-        kind: "async",
-        op: async (i) => (await pool.query({ name: "get_session", text: getSession, values: [ids[i]] })).rows[0]
-      }),
-      // The JSON columns are serialised inside the operation, as ennio-db must serialise them.
-      sessionsInsert: (specs) => ({
-        kind: "async",
-        op: (i) => pool.query({ name: "insert_session", text: insertSession, values: sessionValues(specs[i]!) })
-      }),
-      eventsInsert: (specs) => ({
-        kind: "async",
-        op: (i) => pool.query({ name: "insert_event", text: insertEvent, values: eventValues(specs[i]!) })
-      }),
-      eventsInsertMany: (batches) => ({ kind: "async", op: (i) => insertAll(batches[i]!) }),
-      eventsPage: (sessionId, before, limit) => ({
-        kind: "async",
-        op: before === undefined
-          ? async () =>
-            (await pool.query({ name: "newest_page", text: pgNewestPageSql, values: [sessionId, limit] })).rows
-          : async () =>
-            (await pool.query({ name: "older_page", text: olderPage, values: [sessionId, before, limit] })).rows
-      }),
-      eventsOfType: (eventType, limit) => ({
-        kind: "async",
-        op: async () =>
-          (await pool.query({ name: "newest_of_type", text: newestOfType, values: [eventType, limit] })).rows
-      }),
-      eventsOfProject: (projectId, limit) => ({
-        kind: "async",
-        op: async () =>
-          (await pool.query({ name: "newest_of_project", text: newestOfProject, values: [projectId, limit] })).rows
-      }),
-      sessionsList: () => ({
-        kind: "async",
-        op: async () => (await pool.query({ name: "list_sessions", text: listSessions })).rows
-      }),
-      metricsRecord: (specs) => ({
-        kind: "async",
-        op: async (i) => {
-          const m: MetricsSpec = specs[i]!
-          const values = [m.sessionId, m.tokensIn, m.tokensOut, m.costUsd, m.ciRuns, new Date().toISOString()]
-          return (await pool.query({ name: "record_metrics", text: recordMetrics, values })).rows[0]
-        }
-      }),
-      close: () => pool.end()
+      await client.query("COMMIT")
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {})
+      throw error
+    } finally {
+      client.release()
     }
   }
+  return {
+    sessionsGet: (ids) => ({
+      kind: "async",
+      op: async (i) => (await pool.query(statement({ name: "get_session", text: getSession, values: [ids[i]] }))).rows[0]
+    }),
+    // The JSON columns are serialised inside the operation, as ennio-db must serialise them.
+    sessionsInsert: (specs) => ({
+      kind: "async",
+      op: (i) => pool.query(statement({ name: "insert_session", text: insertSession, values: sessionValues(specs[i]!) }))
+    }),
+    eventsInsert: (specs) => ({
+      kind: "async",
+      op: (i) => pool.query(statement({ name: "insert_event", text: insertEvent, values: eventValues(specs[i]!) }))
+    }),
+    eventsInsertMany: (batches) => ({ kind: "async", op: (i) => insertAll(batches[i]!) }),
+    eventsPage: (sessionId, before, limit) => ({
+      kind: "async",
+      op: before === undefined
+        ? async () =>
+          (await pool.query(statement({ name: "newest_page", text: pgNewestPageSql, values: [sessionId, limit] }))).rows
+        : async () =>
+          (await pool.query(statement({ name: "older_page", text: olderPage, values: [sessionId, before, limit] }))).rows
+    }),
+    eventsOfType: (eventType, limit) => ({
+      kind: "async",
+      op: async () =>
+        (await pool.query(statement({ name: "newest_of_type", text: newestOfType, values: [eventType, limit] }))).rows
+    }),
+    eventsOfProject: (projectId, limit) => ({
+      kind: "async",
+      op: async () =>
+        (await pool.query(statement({ name: "newest_of_project", text: newestOfProject, values: [projectId, limit] }))).rows
+    }),
+    sessionsList: () => ({
+      kind: "async",
+      op: async () => (await pool.query(statement({ name: "list_sessions", text: listSessions }))).rows
+    }),
+    metricsRecord: (specs) => ({
+      kind: "async",
+      op: async (i) => {
+        const m: MetricsSpec = specs[i]!
+        const values = [m.sessionId, m.tokensIn, m.tokensOut, m.costUsd, m.ciRuns, new Date().toISOString()]
+        return (await pool.query(statement({ name: "record_metrics", text: recordMetrics, values }))).rows[0]
+      }
+    }),
+    close: () => pool.end()
+  }
 }
+
+export const pgRaw: PgSide = { name: "pg-raw", open: openPgRaw(true) }
+
+/** pg raw with unnamed statements: what the server's parsing costs (bench/pg-roundtrips.ts; not a column of the benchmark). */
+export const pgRawUnnamed: PgSide = { name: "pg-unnamed", open: openPgRaw(false) }

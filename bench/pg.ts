@@ -5,10 +5,11 @@
  * here), the same checks that both sides did the same work, and — where the data are the same
  * as on SQLite — a check that the reads return the rows the SQLite sides returned.
  */
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Pg from "pg"
 import type { PgSizes, Sizes } from "./config.js"
 import { dashboardEventType, rareProjectId } from "./data.js"
-import { captureEvents, ennioPg, type EventsRead } from "./ennio.js"
+import { ennioPg, type EventsRead } from "./ennio.js"
 import { eventTableRows } from "./fixtures.js"
 import {
   concurrentRunner,
@@ -19,15 +20,16 @@ import {
   runOnce,
   sequentialRunner
 } from "./measure.js"
-import { Repos } from "../src/index.js"
+import { EventsRepo, Repos } from "../src/index.js"
 import { displayUrl, PgFixtures, pgSeedRows } from "./pg-fixtures.js"
 import { pgNewestPageSql, pgRaw } from "./pg-raw.js"
 import { type PgSide, type PgSideName, type SideHandle, sideLabels } from "./side.js"
-import { pgTargets, type WorkloadId } from "./targets.js"
+import { type ColumnVerdict, judgeColumn, pgPlanIndex, pgTargets, type WorkloadId } from "./targets.js"
 import { assertSame, canonicalDigest, summarize } from "./verify.js"
 import { type Check, metricsDigest, workloadData, workloadTitles } from "./workloads.js"
 
-const sides: ReadonlyArray<PgSide> = [pgRaw, ennioPg]
+export const pgSides: ReadonlyArray<PgSide> = [pgRaw, ennioPg]
+const sides = pgSides
 
 // The SQLite digests with PostgreSQL's extra column (`seq`, V6) left out: both sides number
 // their rows themselves, and the concurrent workloads insert in no fixed order.
@@ -39,6 +41,12 @@ const eventsDigest = "SELECT id, event_type, priority, session_id, project_id, t
 /** One statement ennio-db ran for W6 or W10, and how PostgreSQL plans it. */
 export interface PgQueryPlan {
   readonly sql: string
+  /**
+   * Which plan the server runs, as ennio-db sends the statement: unnamed statements are planned
+   * at every call with their values (a custom plan); a named one gets a generic plan after 5
+   * executions when the planner finds it no dearer.
+   */
+  readonly planKind: "custom, unnamed statement" | "custom, named statement" | "generic, named statement"
   readonly plan: ReadonlyArray<string>
   readonly usesIndex: boolean
   /** Whether the plan has a Sort node (it should walk the index in order instead). */
@@ -62,15 +70,45 @@ export interface PgWorkloadResult {
    */
   readonly matchesSqlite: boolean
   readonly queryPlans?: ReadonlyArray<PgQueryPlan>
-  /** ennio-db (pg) against its target, where it has one (W10). */
-  readonly verdict?: PgVerdict
+  /** ennio-db (pg) against its target (bench/targets.ts, `pgTargets`). */
+  readonly verdict?: ColumnVerdict
 }
 
-export interface PgVerdict {
-  readonly target: string
-  readonly measured: string
-  readonly met: boolean
+/** Where the server came from: given to the run (and reported as it is), or started by it. */
+export type PgOrigin =
+  | { readonly kind: "given"; readonly via: "--pg" | "ENNIO_TEST_PG_URL" }
+  | {
+    readonly kind: "started"
+    /** The cluster's temporary folder (deleted at the end of the run). */
+    readonly dir: string
+    /** The file system under it (`stat -f`): on a tmpfs, fsync would cost nothing. */
+    readonly fileSystem: string
+  }
+
+/** The server settings every PostgreSQL result reports: those that weigh on the write workloads. */
+export const reportedSettings = [
+  "server_version",
+  "fsync",
+  "synchronous_commit",
+  "full_page_writes",
+  "wal_level",
+  "shared_buffers",
+  "max_connections"
+] as const
+
+/** `reportedSettings` as the server at the other end of `client` has them. */
+export const readServerSettings = async (
+  query: (text: string, values: ReadonlyArray<unknown>) => Promise<ReadonlyArray<{ readonly v: string }>>
+): Promise<Record<string, string>> => {
+  const settings: Record<string, string> = {}
+  for (const name of reportedSettings) settings[name] = (await query("SELECT current_setting($1) AS v", [name]))[0]!.v
+  return settings
 }
+
+/** `fsync on, synchronous_commit on, …`: the settings in one line. */
+export const describeSettings = (settings: Readonly<Record<string, string>>): string =>
+  reportedSettings.filter((name) => name !== "server_version" && settings[name] !== undefined)
+    .map((name) => `${name} ${settings[name]}`).join(", ")
 
 export type PostgresResult =
   | { readonly status: "skipped"; readonly reason: string }
@@ -80,7 +118,8 @@ export type PostgresResult =
     readonly server: string
     /** The server, password masked, and the database made for the run (dropped at its end). */
     readonly where: string
-    /** Server settings that weigh on the write workloads, as found. */
+    readonly origin: PgOrigin
+    /** Server settings that weigh on the write workloads, as found (`reportedSettings`). */
     readonly serverSettings: Readonly<Record<string, string>>
     readonly settings: string
     readonly sizes: PgSizes
@@ -90,9 +129,7 @@ export type PostgresResult =
     readonly seconds: number
   }
 
-export const skipReason = "set ENNIO_TEST_PG_URL or pass --pg URL"
-
-interface PgWorkload {
+export interface PgWorkload {
   readonly id: Exclude<WorkloadId, "W9">
   readonly title: string
   /** The URL and schema `side` works in: its own schema for the writes, one shared by both sides for the reads. */
@@ -117,7 +154,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 const schemaName = (id: string, side: PgSideName) => `${id.toLowerCase()}_${side.replace("-", "_")}`
 
 /** W1–W8 and W10 on PostgreSQL. `sqlite`: the SQLite run's sizes, to tell which reads see the same data. */
-const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
+export const makePgWorkloads = (sizes: PgSizes, sqlite: Sizes, pg: PgFixtures) => {
   const data = workloadData(sizes)
   const title = workloadTitles(sizes)
   const withWriteSessions = (id: string) => (side: PgSideName) => {
@@ -331,18 +368,95 @@ const runPgWorkload = async (
   }
 }
 
-/** EXPLAIN of the statements ennio-db sends for one page of W6's table. */
+/** A statement as the `pg` driver received it. */
+interface DriverStatement {
+  readonly text: string
+  readonly values: ReadonlyArray<unknown>
+  readonly name: string | undefined
+}
+
+/**
+ * Runs `read` once on ennio-db (pg) and returns the SELECTs it handed to the `pg` driver: caught
+ * in the driver, so that whatever path src/ takes to it, named or not, is what gets explained.
+ */
+const captureDriver = async (url: string, read: EventsRead): Promise<Array<DriverStatement>> => {
+  const runtime = ManagedRuntime.make(Repos.layerDatabase({ url }))
+  const captured: Array<DriverStatement> = []
+  const prototype = Pg.Client.prototype as unknown as { query: (...args: Array<unknown>) => unknown }
+  const query = prototype.query
+  try {
+    const events = await runtime.runPromise(EventsRepo)
+    prototype.query = function(this: Pg.Client, ...args: Array<unknown>) {
+      const config = args[0] as string | Pg.QueryConfig
+      const text = typeof config === "string" ? config : config.text
+      if (/^\s*SELECT\b/i.test(text)) {
+        const values = typeof config === "string" || config.values === undefined ? args[1] : config.values
+        captured.push({
+          text,
+          values: Array.isArray(values) ? values : [],
+          name: typeof config === "string" ? undefined : config.name
+        })
+      }
+      return query.apply(this, args)
+    }
+    await runtime.runPromise(read(events))
+  } finally {
+    prototype.query = query
+    await runtime.dispose()
+  }
+  return captured
+}
+
+// EXECUTE of a named statement as the explaining connection names it: a constant, one client per plan.
+const explainedName = "ennio_bench_explain"
+
+/**
+ * The plan a statement runs with as ennio-db sent it. Unnamed: `EXPLAIN` with its values (planned
+ * at every call). Named: executed 6 times as a named statement on a connection of its own, as
+ * ennio-db's pool would; if the server then chose its generic plan, that plan (which does not
+ * depend on the values, so EXECUTE is given NULLs), else the custom one.
+ */
+const explainAsSent = async (
+  pg: PgFixtures,
+  url: string,
+  schema: string,
+  statement: DriverStatement
+): Promise<Pick<PgQueryPlan, "plan" | "planKind">> => {
+  if (statement.name === undefined) {
+    return { planKind: "custom, unnamed statement", plan: await pg.explain(schema, statement.text, statement.values) }
+  }
+  const client = new Pg.Client({ connectionString: url, application_name: "ennio-bench-explain" })
+  await client.connect()
+  try {
+    for (let i = 0; i < 6; i++) await client.query({ name: explainedName, text: statement.text, values: [...statement.values] })
+    const counts = await client.query<{ generic: string }>(
+      "SELECT generic_plans AS generic FROM pg_prepared_statements WHERE name = $1",
+      [explainedName]
+    )
+    if (Number(counts.rows[0]?.generic ?? 0) === 0) {
+      return { planKind: "custom, named statement", plan: await pg.explain(schema, statement.text, statement.values) }
+    }
+    await client.query("SET plan_cache_mode = force_generic_plan")
+    const nulls = statement.values.map(() => "NULL").join(", ")
+    const rows = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN EXECUTE ${explainedName}(${nulls})`)
+    return { planKind: "generic, named statement", plan: rows.rows.map((row) => row["QUERY PLAN"]) }
+  } finally {
+    await client.end()
+  }
+}
+
+/** EXPLAIN of the statements ennio-db sends for one page of W6's table, as it sends them. */
 const explainPage = async (
   pg: PgFixtures,
   table: { readonly url: string; readonly schema: string },
   read: EventsRead
 ): Promise<Array<PgQueryPlan>> => {
-  const captured = await captureEvents(Repos.layerDatabase({ url: table.url }), read)
   const plans: Array<PgQueryPlan> = []
-  for (const [text, params] of captured) {
-    const plan = await pg.explain(table.schema, text, params)
+  for (const statement of await captureDriver(table.url, read)) {
+    const { plan, planKind } = await explainAsSent(pg, table.url, table.schema, statement)
     plans.push({
-      sql: text.replace(/\s+/g, " ").trim(),
+      sql: statement.text.replace(/\s+/g, " ").trim(),
+      planKind,
       plan,
       usesIndex: plan.some((line) => /Index (Only )?Scan/.test(line)),
       sorts: plan.some((line) => /(^|->)\s*(Incremental )?Sort\b/.test(line.trim()))
@@ -351,22 +465,29 @@ const explainPage = async (
   return plans
 }
 
-/** ennio-db (pg) against `pgTargets`: its p50, and every statement an index scan without a sort. */
-const verdictFor = (
-  result: PgWorkloadResult,
-  plans: ReadonlyArray<PgQueryPlan>
-): { readonly verdict?: PgVerdict } => {
-  const target = pgTargets[result.id]
-  const ennio = result.results.find((side) => side.side === "ennio-pg")
-  if (target === undefined || target.kind !== "p50" || ennio === undefined) return {}
-  const indexed = plans.length > 0 && plans.every((plan) => plan.usesIndex && !plan.sorts)
-  return {
-    verdict: {
-      target: target.label,
-      measured: `p50 ${ennio.p50Us.toFixed(1)} µs, plan ${indexed ? "indexed" : "NOT indexed"}`,
-      met: ennio.p50Us <= target.maxUs && indexed
-    }
+/** How a workload's plans stand against its target: an index scan without a sort (W10), or a named index (W6). */
+const planCheck = (id: WorkloadId, plans: ReadonlyArray<PgQueryPlan>): { ok: boolean; text: string } | undefined => {
+  if (plans.length === 0) return undefined
+  const index = pgPlanIndex[id]
+  if (index !== undefined) {
+    const ok = plans.every((plan) => plan.plan.some((line) => line.includes(index)))
+    const scanned = [...new Set(plans.flatMap((plan) => plan.plan.flatMap((line) => /using (\w+)/.exec(line)?.[1] ?? [])))]
+    return { ok, text: `${ok ? "scans" : "does NOT scan"} ${index} (${scanned.join(", ") || "no index"})` }
   }
+  const ok = plans.every((plan) => plan.usesIndex && !plan.sorts)
+  return { ok, text: ok ? "indexed" : "NOT indexed" }
+}
+
+/** ennio-db (pg) against `pgTargets`: its ratio to pg raw, or its p50 and plans. */
+const verdictFor = (result: PgWorkloadResult, plans: ReadonlyArray<PgQueryPlan>): { readonly verdict?: ColumnVerdict } => {
+  const ennio = result.results.find((side) => side.side === "ennio-pg")
+  if (ennio === undefined) return {}
+  const verdict = judgeColumn(
+    pgTargets[result.id],
+    { ratio: ennio.ratioToRaw, p50Us: ennio.p50Us, rawLabel: "pg raw" },
+    planCheck(result.id, plans)
+  )
+  return verdict === undefined ? {} : { verdict }
 }
 
 const unreachable = (url: string, error: unknown) =>
@@ -400,6 +521,7 @@ export const probePostgres = async (url: string): Promise<void> => {
  */
 export const runPostgres = async (
   url: string,
+  origin: PgOrigin,
   sizes: PgSizes,
   sqliteSizes: Sizes,
   sqliteContents: ReadonlyMap<string, string>,
@@ -409,15 +531,8 @@ export const runPostgres = async (
   const pg = await PgFixtures.make(url).catch((error: unknown) => Promise.reject(unreachable(url, error)))
   register(() => pg.dispose())
   try {
-    const serverSettings: Record<string, string> = {}
-    for (const name of ["fsync", "synchronous_commit", "shared_buffers", "max_connections"]) {
-      serverSettings[name] = (await pg.query<{ v: string }>(`SELECT current_setting('${name}') AS v`))[0]!.v
-    }
-    progress(
-      `PostgreSQL column: ${pg.serverVersion} at ${pg.display} (fsync ${serverSettings.fsync}, synchronous_commit ${
-        serverSettings.synchronous_commit
-      })`
-    )
+    const serverSettings = await readServerSettings((text, values) => pg.query<{ v: string }>(text, values))
+    progress(`PostgreSQL column: ${pg.serverVersion} at ${pg.display} (${describeSettings(serverSettings)})`)
     const { pageTable, workloads } = makePgWorkloads(sizes, sqliteSizes, pg)
     const results: Array<PgWorkloadResult> = []
     let load = { events: sizes.pageTableEvents, seconds: 0 }
@@ -430,18 +545,15 @@ export const runPostgres = async (
       }
       progress(`${workload.id} on PostgreSQL: ${workload.title}`)
       const result = await runPgWorkload(workload, pg, sqliteContents.get(workload.id))
-      if (workload.explain === undefined) {
-        results.push(result)
-      } else {
-        const queryPlans = await explainPage(pg, await pageTable(), workload.explain)
-        results.push({ ...result, queryPlans, ...verdictFor(result, queryPlans) })
-      }
+      const queryPlans = workload.explain === undefined ? [] : await explainPage(pg, await pageTable(), workload.explain)
+      results.push({ ...result, ...(queryPlans.length === 0 ? {} : { queryPlans }), ...verdictFor(result, queryPlans) })
       await workload.done()
     }
     return {
       status: "ran",
       server: pg.serverVersion,
       where: pg.display,
+      origin,
       serverSettings,
       settings: `a database made for the run (dropped at its end); one schema per workload and side, made by ennio-db's ` +
         `migrations (the reads share one schema between the sides); pools of ${sizes.poolSize} connections on both sides`,

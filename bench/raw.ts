@@ -4,8 +4,8 @@
  */
 import type Sqlite from "better-sqlite3"
 import type { EventSpec, MetricsSpec, SessionSpec } from "./data.js"
-import { openConnection } from "./connection.js"
-import type { Side } from "./side.js"
+import { openConnection, type SqliteSynchronous } from "./connection.js"
+import type { FullSide, Side, SideHandle } from "./side.js"
 
 // The same statements ennio-db runs, in the same order of columns.
 const insertSessionSql = `INSERT INTO sessions (id, project_id, status, activity, branch, issue_id, workspace_path,
@@ -60,46 +60,48 @@ export const seedRows = (
   })()
 }
 
-export const raw: Side = {
-  name: "raw",
-  open: async (file) => {
-    const db = openConnection(file)
-    const getSession = db.prepare(getSessionSql)
-    const insertSessionStatement = db.prepare(insertSessionSql)
-    const insertEventStatement = db.prepare(insertEventSql)
-    const listSessions = db.prepare(listSessionsSql)
-    const newestPage = db.prepare(newestPageSql)
-    const olderPage = db.prepare(olderPageSql)
-    const newestOfType = db.prepare(newestOfTypeSql)
-    const newestOfProject = db.prepare(newestOfProjectSql)
-    const recordMetrics = db.prepare(recordMetricsSql)
-    const insertAll = db.transaction((events: ReadonlyArray<EventSpec>) => {
-      for (const e of events) insertEvent(insertEventStatement, e)
-    })
-    return {
-      sessionsGet: (ids) => ({ kind: "sync", op: (i) => getSession.get(ids[i]) }),
-      sessionsInsert: (specs) => ({ kind: "sync", op: (i) => insertSession(insertSessionStatement, specs[i]!) }),
-      eventsInsert: (specs) => ({ kind: "sync", op: (i) => insertEvent(insertEventStatement, specs[i]!) }),
-      eventsInsertMany: (batches) => ({ kind: "sync", op: (i) => insertAll(batches[i]!) }),
-      eventsPage: (sessionId, before, limit) => ({
-        kind: "sync",
-        op: before === undefined
-          ? () => newestPage.all(sessionId, limit)
-          : () => olderPage.all(sessionId, before, limit)
-      }),
-      eventsOfType: (eventType, limit) => ({ kind: "sync", op: () => newestOfType.all(eventType, limit) }),
-      eventsOfProject: (projectId, limit) => ({ kind: "sync", op: () => newestOfProject.all(projectId, limit) }),
-      sessionsList: () => ({ kind: "sync", op: () => listSessions.all() }),
-      metricsRecord: (specs) => ({
-        kind: "sync",
-        op: (i) => {
-          const m: MetricsSpec = specs[i]!
-          return recordMetrics.get(m.sessionId, m.tokensIn, m.tokensOut, m.costUsd, m.ciRuns, new Date().toISOString())
-        }
-      }),
-      close: async () => {
-        db.close()
+const openRaw = (synchronous: SqliteSynchronous) => async (file: string): Promise<SideHandle> => {
+  const db = openConnection(file, synchronous)
+  const getSession = db.prepare(getSessionSql)
+  const insertSessionStatement = db.prepare(insertSessionSql)
+  const insertEventStatement = db.prepare(insertEventSql)
+  const listSessions = db.prepare(listSessionsSql)
+  const newestPage = db.prepare(newestPageSql)
+  const olderPage = db.prepare(olderPageSql)
+  const newestOfType = db.prepare(newestOfTypeSql)
+  const newestOfProject = db.prepare(newestOfProjectSql)
+  const recordMetrics = db.prepare(recordMetricsSql)
+  const insertAll = db.transaction((events: ReadonlyArray<EventSpec>) => {
+    for (const e of events) insertEvent(insertEventStatement, e)
+  })
+  return {
+    sessionsGet: (ids) => ({ kind: "sync", op: (i) => getSession.get(ids[i]) }),
+    sessionsInsert: (specs) => ({ kind: "sync", op: (i) => insertSession(insertSessionStatement, specs[i]!) }),
+    eventsInsert: (specs) => ({ kind: "sync", op: (i) => insertEvent(insertEventStatement, specs[i]!) }),
+    eventsInsertMany: (batches) => ({ kind: "sync", op: (i) => insertAll(batches[i]!) }),
+    eventsPage: (sessionId, before, limit) => ({
+      kind: "sync",
+      op: before === undefined
+        ? () => newestPage.all(sessionId, limit)
+        : () => olderPage.all(sessionId, before, limit)
+    }),
+    eventsOfType: (eventType, limit) => ({ kind: "sync", op: () => newestOfType.all(eventType, limit) }),
+    eventsOfProject: (projectId, limit) => ({ kind: "sync", op: () => newestOfProject.all(projectId, limit) }),
+    sessionsList: () => ({ kind: "sync", op: () => listSessions.all() }),
+    metricsRecord: (specs) => ({
+      kind: "sync",
+      op: (i) => {
+        const m: MetricsSpec = specs[i]!
+        return recordMetrics.get(m.sessionId, m.tokensIn, m.tokensOut, m.costUsd, m.ciRuns, new Date().toISOString())
       }
+    }),
+    close: async () => {
+      db.close()
     }
   }
 }
+
+export const raw: Side = { name: "raw", open: openRaw("NORMAL") }
+
+/** The `synchronous: "full"` column's raw side: `PRAGMA synchronous = FULL`, an fsync at every commit. */
+export const rawFull: FullSide = { name: "raw-full", open: openRaw("FULL") }

@@ -8,15 +8,24 @@ import type { Run } from "./measure.js"
 
 export type SideName = "raw" | "drizzle-builder" | "drizzle-prepared" | "ennio-db"
 
-/** The PostgreSQL column: the `pg` driver (the limit there) and ennio-db over a `postgres://` URL. */
-export type PgSideName = "pg-raw" | "ennio-pg"
+/** The SQLite `synchronous: "full"` column: raw better-sqlite3 and ennio-db, both syncing every commit. */
+export type FullSideName = "raw-full" | "ennio-full"
 
-export const sideLabels: Record<SideName | PgSideName, string> = {
+/**
+ * The PostgreSQL column: the `pg` driver (the limit there) and ennio-db over a `postgres://` URL;
+ * and, in bench/pg-roundtrips.ts only, the driver with unnamed statements.
+ */
+export type PgSideName = "pg-raw" | "pg-unnamed" | "ennio-pg"
+
+export const sideLabels: Record<SideName | FullSideName | PgSideName, string> = {
   "raw": "raw better-sqlite3",
   "drizzle-builder": "Drizzle builder",
   "drizzle-prepared": "Drizzle prepared",
   "ennio-db": "ennio-db",
+  "raw-full": "raw (FULL)",
+  "ennio-full": "ennio-db (FULL)",
   "pg-raw": "pg raw",
+  "pg-unnamed": "pg unnamed",
   "ennio-pg": "ennio-db (pg)"
 }
 
@@ -42,10 +51,13 @@ export interface SideHandle {
   readonly close: () => Promise<void>
 }
 
-export interface Side {
-  readonly name: SideName
+export interface Side<Name extends string = SideName> {
+  readonly name: Name
   readonly open: (file: string) => Promise<SideHandle>
 }
+
+/** A side of the `synchronous: "full"` column: opened on a SQLite file, syncing every commit. */
+export type FullSide = Side<FullSideName>
 
 /** A side of the PostgreSQL column: opened on a connection URL (one schema of the run's database). */
 export interface PgSide {

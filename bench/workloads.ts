@@ -24,7 +24,7 @@ import {
   sequentialRunner
 } from "./measure.js"
 import { seedRows } from "./raw.js"
-import type { SideHandle, SideName } from "./side.js"
+import type { SideHandle } from "./side.js"
 import type { WorkloadId } from "./targets.js"
 
 export type Check =
@@ -34,8 +34,8 @@ export type Check =
 export interface Workload {
   readonly id: Exclude<WorkloadId, "W9">
   readonly title: string
-  /** A fresh database file for `side`, seeded with what the workload reads or refers to. */
-  readonly database: (side: SideName) => string
+  /** A fresh database file for `side` (a side's name: part of the file's), seeded with what the workload reads or refers to. */
+  readonly database: (side: string) => string
   readonly bind: (handle: SideHandle) => Run
   readonly runner: (run: Run) => Runner
   readonly check: Check
