@@ -54,7 +54,7 @@ const executeSpan = <A>(
  * beat one multi-row statement for group-commit batches (see the README's Performance).
  */
 // How often a follower's own handle asks SQLite whether another connection has committed.
-const dataVersionPollMs = 10
+const dataVersionPollMs = 25
 // An in-memory database has no other connection to poll from: its followers read again at this pace.
 const memoryPollMs = 50
 

@@ -9,7 +9,6 @@
 import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { DbError } from "../Schemas/Errors.js"
 import type { ChangeFeed } from "./Backend.js"
@@ -44,13 +43,18 @@ const watch = (filename: string, pollMs: number): Effect.Effect<Effect.Effect<vo
     const signal = yield* Queue.sliding<void>(1)
     let last = read()
     yield* Queue.offer(signal, undefined)
-    const poll = Effect.sync(() => {
-      const now = read()
-      if (now !== last) {
-        last = now
-        signal.unsafeOffer(undefined)
-      }
-    })
-    yield* Effect.forkScoped(Effect.repeat(poll, Schedule.spaced(pollMs)))
+    // A plain timer, not a fiber: an idle follower then costs one cheap callback a poll.
+    yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        setInterval(() => {
+          const now = read()
+          if (now !== last) {
+            last = now
+            signal.unsafeOffer(undefined)
+          }
+        }, pollMs)
+      ),
+      (timer) => Effect.sync(() => clearInterval(timer))
+    )
     return Queue.take(signal)
   })

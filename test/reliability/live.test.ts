@@ -175,6 +175,47 @@ describe.each(targets)("live feed across processes, $name", (target) => {
   }, 120_000)
 })
 
+describe.each(targets)("live feed figures, $name", (target) => {
+  it("latency at 1,000 events/s from another process, and an idle follower's CPU (printed, not asserted)", async () => {
+    const { url } = await target.url()
+    await runChild(fixture(), "setup", { url, sessions: ["l0"] })
+    const seconds = 3
+    const follower = spawnChild(fixture(), "latency", { url, count: 1_000 * seconds })
+    await follower.waitForLine((l) => l === "READY", 30_000)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const writer = await runChild(fixture(), "paced", { url, session: "l0", rate: 1_000, seconds })
+    expect(writer.exit.code).toBe(0)
+    expect((await follower.exit).code).toBe(0)
+    const latency = JSON.parse(follower.lines[follower.lines.length - 1]!) as { count: number; p50: number; p99: number; max: number }
+    expect(latency.count).toBe(1_000 * seconds)
+    const idle = await runChild<{ corePercent: number }>(fixture(), "idle", { url, seconds: 5 })
+    figures("live-latency", {
+      backend: target.name,
+      events_per_second: 1_000,
+      events: latency.count,
+      p50_ms: latency.p50,
+      p99_ms: latency.p99,
+      max_ms: latency.max,
+      idle_follower_core_percent: idle.summary.corePercent
+    })
+  }, 120_000)
+
+  it("a consumer slower than the reads of 100,000 events: the heap stays bounded", async () => {
+    const { url } = await target.url()
+    await runChild(fixture(), "setup", { url, sessions: ["m0"] })
+    const { exit, summary } = await runChild<{ seen: number; baselineMb: number; peakGrowthMb: number }>(
+      fixture(),
+      "backlog",
+      { url, session: "m0", count: 100_000 }
+    )
+    expect(exit.code).toBe(0)
+    expect(summary.seen).toBe(100_000)
+    // The events hold 100 MB of messages: a stream that read them all at once would show it.
+    expect(summary.peakGrowthMb).toBeLessThan(50)
+    figures("live-slow-consumer", { backend: target.name, events: summary.seen, heap_growth_mb: summary.peakGrowthMb })
+  }, 300_000)
+})
+
 const canRestart = pgUrl !== undefined && serverProgramsFound()
 
 describe.skipIf(!canRestart)("live feed across a PostgreSQL restart", () => {
