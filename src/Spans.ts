@@ -123,3 +123,25 @@ export const leaf = <A, E, R>(
     const run = body((key, value) => started.span.attribute(key, value))
     return Effect.onExit(current ? Effect.withParentSpan(run, started.span) : run, started.end)
   })
+
+/**
+ * The `sql.execute` client span @effect/sql emits around a statement, for the backends' own
+ * statement paths: the database system, the operation and the statement's text (its values
+ * are bound, never in the text). A batch of two or more rows says its size.
+ *
+ * @since 0.1.0
+ */
+export const statement = <A, E>(
+  system: string,
+  text: string,
+  operation: string,
+  batchSize: number,
+  execute: Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
+  leaf("sql.execute", {}, (annotate) => {
+    annotate("db.system.name", system)
+    annotate("db.operation.name", operation)
+    annotate("db.query.text", text)
+    if (batchSize > 1) annotate("db.operation.batch.size", batchSize)
+    return execute
+  }, "client")

@@ -13,10 +13,14 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
 import * as Pg from "pg"
+import * as crypto from "node:crypto"
 import { DbError } from "../Schemas/Errors.js"
+import * as Spans from "../Spans.js"
 import { typedTransactions } from "./Failures.js"
-import { Backend, fromClient } from "./Backend.js"
+import { Backend, type BackendShape, fromClient } from "./Backend.js"
 import * as PostgresChanges from "./PostgresChanges.js"
 
 /** @since 0.1.0 */
@@ -124,10 +128,12 @@ export const make = (
       Effect.mapError(connectionError)
     )
     typedTransactions(client)
+    const ordinary = fromClient(client)
     return Context.make(PgClient.PgClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
       Context.add(Backend, {
-        ...fromClient(client),
+        ...ordinary,
+        ...statementPath(pool, ordinary),
         changes: PostgresChanges.make({
           url: options.url,
           display: options.display,
@@ -137,6 +143,49 @@ export const make = (
       })
     )
   })
+
+// Distinct statement texts named and prepared on every connection; past it, texts (an IN list
+// of a new length, say) are sent unnamed, so that no connection keeps statements without end.
+const namedStatementCapacity = 256
+
+/**
+ * The statement path outside transactions: one `pool.query` a statement, named after its text
+ * so that each connection parses and plans it once (the server's generic plan then serves
+ * every call) where @effect/sql sends Parse with every call. Inside a transaction, or with a
+ * statement transformer installed, statements take @effect/sql's own path, on the
+ * transaction's connection.
+ */
+const statementPath = (pool: Pg.Pool, ordinary: BackendShape): Pick<BackendShape, "run" | "values"> => {
+  const names = new Map<string, string>()
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text)
+    if (name === undefined && names.size < namedStatementCapacity) {
+      name = `ennio_${crypto.createHash("sha1").update(text).digest("hex").slice(0, 20)}`
+      names.set(text, name)
+    }
+    return name
+  }
+  const query = (text: string, params: ReadonlyArray<unknown>, rowMode: "array" | undefined) =>
+    Effect.async<ReadonlyArray<any>, SqlError>((resume) => {
+      pool.query({ name: nameOf(text), text, values: params as Array<unknown>, ...(rowMode ? { rowMode } : {}) }).then(
+        (result) => resume(Effect.succeed(result.rows)),
+        (cause) => resume(Effect.fail(new SqlError({ cause, message: "Failed to execute statement" })))
+      )
+    })
+  const runner = (values: boolean) =>
+  <A>(statement: Statement.Statement<any>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      if (
+        fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
+        Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
+      ) {
+        return (values ? ordinary.values(statement) : ordinary.run(statement)) as Effect.Effect<ReadonlyArray<A>, SqlError>
+      }
+      const [text, params] = statement.compile()
+      return Spans.statement("postgresql", text, values ? "executeValues" : "execute", 1, query(text, params, values ? "array" : undefined))
+    })
+  return { run: runner(false), values: runner(true) }
+}
 
 const describe = (cause: unknown): string => {
   const error = cause as { readonly message?: unknown; readonly code?: unknown } | undefined
