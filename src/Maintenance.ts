@@ -13,9 +13,11 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as readline from "node:readline"
 import { Backend, type Table, type TableRow } from "./Connection/Backend.js"
 import { transaction } from "./Connection/Failures.js"
 import * as Housekeeping from "./Connection/Housekeeping.js"
@@ -95,6 +97,16 @@ export interface MaintenanceShape {
   readonly vacuum: Effect.Effect<{ readonly bytesBefore: number; readonly bytesAfter: number }, DbError>
   /** Copies the backup at `file` (a SQLite file) into this database, which must be empty. */
   readonly restore: (file: string, progress?: Progress) => Effect.Effect<CopyReport, DbError | MaintenanceError>
+  /**
+   * Every row as JSON Lines through `write`: a header line (`format`, `version`, `migration`),
+   * then `{"table": …, "row": …}` a line, the row under the `--json` field names.
+   */
+  readonly exportLines: (
+    write: (text: string) => Effect.Effect<void, DbError>,
+    progress?: Progress
+  ) => Effect.Effect<Readonly<Record<Table, number>>, DbError>
+  /** Reads an export into this database, which must be empty: every line validated, all or nothing (progress in bytes). */
+  readonly importFile: (file: string, progress?: Progress) => Effect.Effect<Readonly<Record<Table, number>>, DbError | MaintenanceError>
   /** Internals of `copy`: the database's dialect operations and its client. */
   readonly housekeeping: Housekeeping.Housekeeping
   readonly sql: SqlClient.SqlClient
@@ -107,13 +119,19 @@ interface TableSpec {
   readonly codec: RowCodec.RowCodec<any, any>
   /** The JSON text columns: PostgreSQL's jsonb keeps their value, not their keys' order or spacing. */
   readonly json: ReadonlyArray<string>
+  /** Those of them where SQL NULL is absence, as `--json` prints it: `null`. */
+  readonly nullable: ReadonlyArray<string>
 }
 
 const specs: Readonly<Record<Table, TableSpec>> = {
-  projects: { codec: ProjectCodec, json: [] },
-  sessions: { codec: SessionCodec, json: ["runtime_handle", "agent_info", "metadata"] },
-  events: { codec: EventCodec, json: ["data"] },
-  session_metrics: { codec: SessionMetricsCodec, json: [] }
+  projects: { codec: ProjectCodec, json: [], nullable: [] },
+  sessions: {
+    codec: SessionCodec,
+    json: ["runtime_handle", "agent_info", "metadata"],
+    nullable: ["runtime_handle", "agent_info"]
+  },
+  events: { codec: EventCodec, json: ["data"], nullable: [] },
+  session_metrics: { codec: SessionMetricsCodec, json: [], nullable: [] }
 }
 
 /** JSON with every object's keys sorted: equal for equal JSON values. */
@@ -421,11 +439,122 @@ const make = Effect.gen(function*() {
         }
         return yield* copyBetween(yield* opened(`sqlite:${path.resolve(file)}`), self, progress)
       }).pipe(Effect.scoped, Spans.traced("Maintenance.restore", { "ennio.restore.file": file })),
+    exportLines: (write, progress = noProgress) =>
+      Effect.gen(function*() {
+        yield* write(`${JSON.stringify({ format: exportFormat, version: exportVersion, migration: latestMigrationId })}\n`)
+        const counts = emptyCounts()
+        let total = 0
+        for (const table of Housekeeping.tablesInOrder) total += yield* housekeeping.count(table)
+        let done = 0
+        for (const table of Housekeeping.tablesInOrder) {
+          yield* eachPage(housekeeping, table, (page) =>
+            Effect.gen(function*() {
+              let text = ""
+              for (const values of page) {
+                const row = yield* canonicalRow(table, values.slice(1))
+                text += `${JSON.stringify({ table, row: exportedRow(table, row) })}\n`
+              }
+              yield* write(text)
+              counts[table] += page.length
+              done += page.length
+              yield* progress(done, total)
+            })).pipe(Effect.catchTag("MaintenanceError", (error) => Effect.die(error)))
+        }
+        return counts
+      }).pipe(Spans.traced("Maintenance.export")),
+    importFile: (file, progress = noProgress) =>
+      Effect.gen(function*() {
+        for (const table of Housekeeping.tablesInOrder) {
+          const held = yield* housekeeping.count(table)
+          if (held > 0) {
+            return yield* new MaintenanceError({
+              reason: "NotEmpty",
+              message: `The database is not empty (${table} holds ${held} rows): import writes only into an empty database`
+            })
+          }
+        }
+        const counts = emptyCounts()
+        const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })
+        const invalid = (line: number, why: string) =>
+          new DbError({ reason: "InvalidInput", message: `${file} line ${line}: ${why}` })
+        let number = 0
+        let bytesRead = 0
+        const size = yield* fileSync(`Cannot read ${file}`, () => fs.statSync(file).size)
+        let pending: { table: Table; rows: Array<TableRow> } | undefined
+        const flush = Effect.suspend(() => {
+          const batch = pending
+          pending = undefined
+          return batch === undefined ? Effect.void : housekeeping.insertRows(batch.table, batch.rows)
+        })
+        yield* transaction(sql)(Effect.gen(function*() {
+          yield* Stream.fromAsyncIterable(lines, (cause) => fileError(`Cannot read ${file}`)(cause)).pipe(
+            Stream.runForEach((line) =>
+              Effect.gen(function*() {
+                number++
+                bytesRead += Buffer.byteLength(line) + 1
+                const parsed = yield* Effect.try({ try: () => JSON.parse(line) as unknown, catch: () => invalid(number, "not JSON") })
+                if (number === 1) return yield* checkHeader(parsed, (why) => invalid(1, why))
+                const { row, table } = yield* Either.mapLeft(importedRow(parsed), (why) => invalid(number, why))
+                if (pending !== undefined && (pending.table !== table || pending.rows.length >= pageSize)) yield* flush
+                pending ??= { table, rows: [] }
+                pending.rows.push(row)
+                counts[table]++
+                if (number % pageSize === 0) yield* progress(Math.min(bytesRead, size), size)
+              })
+            )
+          )
+          if (number === 0) return yield* invalid(1, "empty: no header line")
+          yield* flush
+        }))
+        return counts
+      }).pipe(Spans.traced("Maintenance.import", { "ennio.import.file": file })),
     housekeeping,
     sql
   }
   return self
 })
+
+const exportFormat = "ennio-db export"
+const exportVersion = 1
+
+const checkHeader = (header: unknown, invalid: (why: string) => DbError): Effect.Effect<void, DbError> => {
+  const { format, migration, version } = (typeof header === "object" && header !== null ? header : {}) as Record<string, unknown>
+  if (format !== exportFormat || version !== exportVersion) {
+    return Effect.fail(invalid(`not an ennio-db export of version ${exportVersion} (a header line {"format":"${exportFormat}","version":${exportVersion},…} first)`))
+  }
+  if (typeof migration !== "number" || migration > latestMigrationId) {
+    return Effect.fail(invalid(`written at migration ${String(migration)}, newer than this module's ${latestMigrationId}`))
+  }
+  return Effect.void
+}
+
+/** A canonical row as `--json` prints it: the JSON text columns nested. */
+const exportedRow = (table: Table, row: TableRow): Record<string, unknown> => {
+  const out = { ...row } as Record<string, unknown>
+  for (const column of specs[table].json) {
+    if (typeof out[column] === "string") out[column] = JSON.parse(out[column] as string)
+  }
+  return out
+}
+
+/** A line of an export: its table, and its row validated by the row schema and encoded again. */
+const importedRow = (line: unknown): Either.Either<{ readonly table: Table; readonly row: TableRow }, string> => {
+  const { row, table } = (typeof line === "object" && line !== null ? line : {}) as Record<string, unknown>
+  if (typeof table !== "string" || !Object.hasOwn(specs, table)) return Either.left("no known \"table\"")
+  if (typeof row !== "object" || row === null || Array.isArray(row)) return Either.left("no \"row\" object")
+  const known = table as Table
+  const { codec, json, nullable } = specs[known]
+  const stored: Record<string, unknown> = { ...row }
+  for (const column of json) {
+    const absent = stored[column] === undefined || (stored[column] === null && nullable.includes(column))
+    if (!absent) stored[column] = JSON.stringify(stored[column])
+  }
+  const values = codec.columns.map((column) => stored[column])
+  return Either.match(canonicalRow(known, values), {
+    onLeft: (error) => Either.left(error.message),
+    onRight: (encoded) => Either.right({ table: known, row: encoded })
+  })
+}
 
 /**
  * The maintenance of the database the layer's `SqlClient` reaches.

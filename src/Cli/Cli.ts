@@ -19,7 +19,7 @@ import { ennioDb } from "./GlobalOptions.js"
 import * as Help from "./Help.js"
 import { metrics } from "./MetricsCommand.js"
 import { migrate } from "./MigrateCommand.js"
-import { backup, check, copy, restore, vacuum } from "./OperationsCommands.js"
+import { backup, check, copy, exportCommand, importCommand, restore, vacuum } from "./OperationsCommands.js"
 import { projects } from "./ProjectsCommand.js"
 import { prune } from "./PruneCommand.js"
 import { sessions } from "./SessionsCommand.js"
@@ -45,7 +45,9 @@ const command = ennioDb.pipe(
     restore,
     check,
     vacuum,
-    copy
+    copy,
+    exportCommand,
+    importCommand
   ]),
   Command.transformHandler((effect, { trace }) =>
     trace ? SpanTree.recordSpans(effect, (spans) => Console.error(drawTrace(spans))) : effect

@@ -140,6 +140,20 @@ export const commands: ReadonlyArray<CommandHelp> = [
       ["--to URL", "The empty database to copy into, verified after"]
     ],
     examples: ["ennio-db copy --to sqlite:/tmp/ennio-copy.db"]
+  },
+  {
+    name: "export",
+    summary: "Write every row as JSON Lines, a header line first",
+    usage: ["ennio-db export [--out FILE]"],
+    options: [["--out FILE", "Write to FILE (mode 0600) instead of stdout"]],
+    examples: ["ennio-db export --out /tmp/ennio-export.jsonl"]
+  },
+  {
+    name: "import",
+    summary: "Read an export into an empty database, all or nothing",
+    usage: ["ennio-db import FILE"],
+    options: [],
+    examples: ["ennio-db import /tmp/ennio-export.jsonl"]
   }
 ]
 

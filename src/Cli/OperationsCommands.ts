@@ -10,6 +10,7 @@ import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as fs from "node:fs"
 import * as Database from "../Database.js"
 import * as Maintenance from "../Maintenance.js"
 import { DbError } from "../Schemas/Errors.js"
@@ -137,3 +138,70 @@ export const copy = Command.make("copy", {
         "counts and checksums verified."
     )
   })).pipe(Command.withDescription("Copy every row into an empty database (SQLite and PostgreSQL)"))
+
+/** Writes to stdout, waiting while the pipe is full. */
+const toStdout = (text: string): Effect.Effect<void, DbError> =>
+  Effect.async<void, DbError>((resume) => {
+    process.stdout.write(text, (error) =>
+      resume(
+        error === undefined || error === null
+          ? Effect.void
+          : Effect.fail(new DbError({ reason: "IoError", message: `Cannot write the export: ${error.message}` }))
+      ))
+  })
+
+const writeError = (file: string) => (cause: unknown) =>
+  new DbError({
+    reason: (cause as { code?: unknown }).code === "ENOSPC" ? "DiskFull" : "IoError",
+    message: `Cannot write ${file}: ${(cause as Error).message}`,
+    cause
+  })
+
+/** @since 0.1.0 */
+export const exportCommand = Command.make("export", {
+  out: Options.file("out").pipe(
+    Options.withDescription("Write to this file (mode 0600) instead of stdout"),
+    Options.optional
+  )
+}, ({ out }) =>
+  Effect.gen(function*() {
+    const { json } = yield* ennioDb
+    if (Option.isNone(out)) {
+      yield* withMaintenance("export")((maintenance) => maintenance.exportLines(toStdout))
+      return
+    }
+    const file = out.value
+    const temporary = `${file}.${process.pid}.tmp`
+    const fd = yield* Effect.try({ try: () => fs.openSync(temporary, "wx", 0o600), catch: writeError(file) })
+    const { finish, progress } = progressOn("rows")
+    const counts = yield* withMaintenance("export")((maintenance) =>
+      maintenance.exportLines((text) => Effect.try({ try: () => void fs.writeSync(fd, text), catch: writeError(file) }), progress)
+    ).pipe(
+      Effect.zipLeft(Effect.try({
+        try: () => {
+          fs.fsyncSync(fd)
+          fs.renameSync(temporary, file)
+        },
+        catch: writeError(file)
+      })),
+      Effect.ensuring(Effect.sync(() => fs.closeSync(fd))),
+      Effect.onError(() => Effect.sync(() => fs.rmSync(temporary, { force: true }))),
+      Effect.ensuring(finish)
+    )
+    if (json) return yield* JsonOutput.print({ file, exported: counts })
+    yield* Console.log(`Exported ${rowCounts(counts)} to ${file}.`)
+  })).pipe(Command.withDescription("Write every row as JSON Lines"))
+
+/** @since 0.1.0 */
+export const importCommand = Command.make("import", {
+  file: Args.file({ name: "FILE", exists: "yes" }).pipe(Args.withDescription("An export written by export"))
+}, ({ file }) =>
+  Effect.gen(function*() {
+    const { json } = yield* ennioDb
+    const { finish, progress } = progressOn("bytes")
+    const counts = yield* withMaintenance("import")((maintenance) => maintenance.importFile(file, progress)).pipe(
+      Effect.ensuring(finish)
+    )
+    if (json) return yield* JsonOutput.print({ imported: counts })
+    yield* Console.log(`Imported ${rowCounts(counts)} from ${file}.`)
+  })).pipe(Command.withDescription("Read an export into an empty database, all or nothing"))

@@ -11,7 +11,15 @@ import * as Help from "../../src/Cli/Help.js"
 import * as JsonOutput from "../../src/Cli/JsonOutput.js"
 import { metrics } from "../../src/Cli/MetricsCommand.js"
 import { migrate } from "../../src/Cli/MigrateCommand.js"
-import { backup, check, copy, restore, vacuum } from "../../src/Cli/OperationsCommands.js"
+import {
+  backup,
+  check,
+  copy,
+  exportCommand,
+  importCommand,
+  restore,
+  vacuum
+} from "../../src/Cli/OperationsCommands.js"
 import { projects } from "../../src/Cli/ProjectsCommand.js"
 import { prune } from "../../src/Cli/PruneCommand.js"
 import { sessions as sessionsCommand } from "../../src/Cli/SessionsCommand.js"
@@ -432,7 +440,9 @@ describe("help", () => {
       ["restore", HelpDoc.toAnsiText(Command.getHelp(restore, config))],
       ["check", HelpDoc.toAnsiText(Command.getHelp(check, config))],
       ["vacuum", HelpDoc.toAnsiText(Command.getHelp(vacuum, config))],
-      ["copy", HelpDoc.toAnsiText(Command.getHelp(copy, config))]
+      ["copy", HelpDoc.toAnsiText(Command.getHelp(copy, config))],
+      ["export", HelpDoc.toAnsiText(Command.getHelp(exportCommand, config))],
+      ["import", HelpDoc.toAnsiText(Command.getHelp(importCommand, config))]
     ]
     expect(parsed.map(([name]) => name)).toEqual(Help.commands.map((command) => command.name))
     for (const [name, parsedHelp] of parsed) {
@@ -452,7 +462,7 @@ describe("help", () => {
       for (const example of command.examples) {
         // Files the examples name under /tmp go to this test's folder; restore needs an empty database.
         const args = example.replace("SESSION_ID", id).replaceAll("/tmp/", `${temp.dir}/`).split(" ").slice(1)
-        const database = args[0] === "demo" ? url : args[0] === "restore" ? temp.url("restored.db") : demoUrl
+        const database = args[0] === "demo" ? url : ["restore", "import"].includes(args[0]!) ? temp.url(`${args[0]}-into.db`) : demoUrl
         const run = await cli([...args, "--database-url", database])
         expect(run.code, example).toBe(0)
       }

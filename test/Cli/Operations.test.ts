@@ -250,6 +250,40 @@ describe("vacuum", () => {
   })
 })
 
+describe("export and import", () => {
+  it("an export imported into an empty database exports the same lines; a header with the format and migration", async () => {
+    const exported = path.join(temp.dir, "demo.jsonl")
+    json(await cli(["--database-url", demoUrl, "--json", "export", "--out", exported]))
+    expect(fs.statSync(exported).mode & 0o777).toBe(0o600)
+    const lines = fs.readFileSync(exported, "utf8").trimEnd().split("\n")
+    expect(JSON.parse(lines[0]!)).toMatchObject({ format: "ennio-db export", version: 1 })
+    expect(JSON.parse(lines[1]!)).toMatchObject({ table: "projects", row: { project_id: expect.any(String) } })
+    const target = fresh("imported.db")
+    expect(json(await cli(["--database-url", target.url, "--json", "import", exported])).imported.sessions).toBe(200)
+    const again = path.join(temp.dir, "imported.jsonl")
+    json(await cli(["--database-url", target.url, "--json", "export", "--out", again]))
+    expect(fs.readFileSync(again, "utf8")).toBe(`${lines.join("\n")}\n`)
+    expect(sqliteRows(target.file)).toEqual(sqliteRows(demoFile))
+  })
+
+  it("a file with one invalid line imports nothing, naming the line; a database with rows is refused", async () => {
+    const exported = path.join(temp.dir, "demo.jsonl")
+    const lines = fs.readFileSync(exported, "utf8").trimEnd().split("\n")
+    const last = JSON.parse(lines[lines.length - 1]!)
+    last.row.ci_runs = -1
+    const damaged = path.join(temp.dir, "damaged.jsonl")
+    fs.writeFileSync(damaged, [...lines.slice(0, -1), JSON.stringify(last)].join("\n"))
+    const target = fresh("not-imported.db")
+    const run = await cli(["--database-url", target.url, "import", damaged])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(new RegExp(`line ${lines.length}: .*ci_runs`))
+    expect(Object.values(sqliteRows(target.file)).flat()).toEqual([])
+    const refused = await cli(["--database-url", demoUrl, "import", exported])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/not empty/)
+  })
+})
+
 describe.skipIf(pgUrl === undefined)("copy between SQLite and PostgreSQL", () => {
   it("SQLite → PostgreSQL → SQLite is equal row for row, and check passes on PostgreSQL", async () => {
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
@@ -268,6 +302,13 @@ describe.skipIf(pgUrl === undefined)("copy between SQLite and PostgreSQL", () =>
       expect(returned.sessions.map((row: any) => row.id)).toEqual(original.sessions.map((row: any) => row.id))
       expect(returned.session_metrics).toEqual(original.session_metrics)
       expect(returned.projects.length).toBe(original.projects.length)
+      // The export of the PostgreSQL copy is the SQLite original's, line for line (jsonb keeps no key order).
+      const fromPg = path.join(temp.dir, "from-pg.jsonl")
+      const fromSqlite = path.join(temp.dir, "from-sqlite.jsonl")
+      json(yield* Effect.promise(() => cli(["--database-url", pg, "--json", "export", "--out", fromPg])))
+      json(yield* Effect.promise(() => cli(["--database-url", demoUrl, "--json", "export", "--out", fromSqlite])))
+      const parsed = (file: string) => fs.readFileSync(file, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line))
+      expect(parsed(fromPg)).toEqual(parsed(fromSqlite))
     })))
   }, 120_000)
 
