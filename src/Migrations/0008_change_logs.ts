@@ -52,8 +52,10 @@ BEGIN
   PERFORM pg_notify('ennio_sessions', '');
   RETURN NULL;
 END $$`,
+        // The same lock first: a log row this holds must not wait on a committer that waits for the lock.
         sql`CREATE OR REPLACE FUNCTION ennio_unlog_session() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('ennio-db change log ' || current_schema()));
   DELETE FROM session_log WHERE session_id = OLD.id;
   RETURN NULL;
 END $$`,
