@@ -212,9 +212,10 @@ describeBackends("migrations", (backend: Backend) => {
         [5, "indices"],
         [6, "event_time_indices"],
         [7, "instant_indices"],
-        [8, "change_logs"]
+        [8, "change_logs"],
+        [9, "insertion_order_indices"]
       ])
-      expect(latestMigrationId).toBe(8)
+      expect(latestMigrationId).toBe(9)
       expect(yield* migrate).toEqual([])
     }).pipe(Effect.provide(backend.layer)))
 
@@ -483,6 +484,7 @@ describePostgres("PostgreSQL databases", () => {
           "CREATE INDEX idx_events_event_type ON events (event_type)",
           "CREATE INDEX idx_events_priority_timestamp ON events (priority, \"timestamp\", seq)",
           "CREATE INDEX idx_events_project_timestamp ON events (project_id, \"timestamp\", seq)",
+          "CREATE UNIQUE INDEX idx_events_seq ON events (seq)",
           "CREATE INDEX idx_events_session_id ON events (session_id)",
           "CREATE INDEX idx_events_session_timestamp ON events (session_id, \"timestamp\", seq)",
           "CREATE INDEX idx_events_timestamp ON events (\"timestamp\", seq)",
@@ -491,6 +493,7 @@ describePostgres("PostgreSQL databases", () => {
           "CREATE INDEX idx_sessions_created_at ON sessions (created_at, seq)",
           "CREATE INDEX idx_sessions_project_created_at ON sessions (project_id, created_at, seq)",
           "CREATE INDEX idx_sessions_project_status ON sessions (project_id, status)",
+          "CREATE UNIQUE INDEX idx_sessions_seq ON sessions (seq)",
           "CREATE INDEX idx_sessions_status_created_at ON sessions (status, created_at, seq)"
         ])
     }).pipe(Effect.provide(postgres.layer)))

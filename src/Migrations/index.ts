@@ -16,6 +16,7 @@ import V5 from "./0005_indices.js"
 import V6 from "./0006_event_time_indices.js"
 import V7 from "./0007_instant_indices.js"
 import V8 from "./0008_change_logs.js"
+import V9 from "./0009_insertion_order_indices.js"
 
 /**
  * Every migration, keyed `<id>_<name>` as `Migrator.fromRecord` expects.
@@ -30,7 +31,8 @@ export const migrations = {
   "5_indices": V5,
   "6_event_time_indices": V6,
   "7_instant_indices": V7,
-  "8_change_logs": V8
+  "8_change_logs": V8,
+  "9_insertion_order_indices": V9
 } as const
 
 /**
