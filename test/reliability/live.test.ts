@@ -175,6 +175,38 @@ describe.each(targets)("live feed across processes, $name", (target) => {
   }, 120_000)
 })
 
+describe.each(targets)("session changes across processes, $name", (target) => {
+  it("2 writer processes change 20 sessions 30 times: the follower's last state of each is the final one, cursors increase", async () => {
+    const { url } = await target.url()
+    const ids = Array.from({ length: 20 }, (_, i) => `c${i}`)
+    await runChild(fixture(), "setup", { url, sessions: ids })
+    const follower = spawnChild(fixture(), "sessionFollow", { url, fromStart: true })
+    await follower.waitForLine((l) => l === "READY", 30_000)
+    const writing = [ids.slice(0, 10), ids.slice(10)].map((sessions, i) =>
+      runChild(fixture(), "sessionWriter", { url, sessions, steps: 30, seed: runSeed() + i }))
+    for (const { exit } of await Promise.all(writing)) expect(exit.code).toBe(0)
+    // The writers' last status, "done", which no earlier step uses, for every session.
+    const lastOf = () => {
+      const last = new Map<string, string>()
+      for (const line of follower.lines.filter((l) => l.startsWith("S "))) {
+        const [, id, status] = line.split(" ")
+        last.set(id!, status!)
+      }
+      return last
+    }
+    const started = Date.now()
+    while ([...lastOf().values()].filter((status) => status === "done").length < ids.length) {
+      if (Date.now() - started > 30_000) throw new Error(`follower: ${JSON.stringify([...lastOf()])}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    follower.kill("SIGTERM")
+    await follower.exit
+    const positions = follower.lines.filter((l) => l.startsWith("S ")).map((l) => Number(l.split(" ")[3]!.split("@")[1]))
+    expect(positions.every((position, i) => i === 0 || position > positions[i - 1]!)).toBe(true)
+    figures("live-session-changes", { backend: target.name, sessions: ids.length, updates: ids.length * 31, delivered: positions.length })
+  }, 120_000)
+})
+
 describe.each(targets)("live feed figures, $name", (target) => {
   it("latency at 1,000 events/s from another process, and an idle follower's CPU (printed, not asserted)", async () => {
     const { url } = await target.url()
