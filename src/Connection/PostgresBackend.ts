@@ -167,7 +167,9 @@ const statementPath = (pool: Pg.Pool, ordinary: BackendShape): Pick<BackendShape
   }
   const query = (text: string, params: ReadonlyArray<unknown>, rowMode: "array" | undefined) =>
     Effect.async<ReadonlyArray<any>, SqlError>((resume) => {
-      pool.query({ name: nameOf(text), text, values: params as Array<unknown>, ...(rowMode ? { rowMode } : {}) }).then(
+      // `rowMode: "array"` (rows as arrays) is one of pg's overloads; the config is one object either way.
+      const compiled = { name: nameOf(text), text, values: params as Array<unknown>, ...(rowMode ? { rowMode } : {}) }
+      pool.query(compiled as Pg.QueryConfig).then(
         (result) => resume(Effect.succeed(result.rows)),
         (cause) => resume(Effect.fail(new SqlError({ cause, message: "Failed to execute statement" })))
       )

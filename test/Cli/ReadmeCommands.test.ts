@@ -24,7 +24,7 @@ const block = (firstLine: string): Array<string> => {
 const normalise = (line: string) => {
   const timeless = line.replace(/\s+[\d.]+ ms$/, "").replace(/\d{4}-\d{2}-\d{2}/g, "DATE").trimEnd()
   const cut = timeless.indexOf("…")
-  return cut > 40 ? `${timeless.slice(0, cut - 3)}…` : timeless
+  return cut > 40 ? `${timeless.slice(0, cut - 10)}…` : timeless
 }
 
 /** Each shown line (but `…`) appears in `output`, in the order shown. */

@@ -28,6 +28,13 @@ const reviewed: ReadonlyArray<{ file: string; sink: string; argument: string; wh
     why: "the driver: it prepares the text @effect/sql compiled, where every value is a bound `?` parameter; " +
       "what reaches it is checked at the statements' construction sites"
   },
+  {
+    file: "src/Connection/PostgresBackend.ts",
+    sink: "pg.query",
+    argument: "compiled as Pg.QueryConfig",
+    why: "the driver: it runs the text @effect/sql compiled, every value a bound $n parameter, under a name " +
+      "derived from that text"
+  },
   // The row codecs' column lists, derived from the constant field names of their
   // `RowCodec.table` specs in src/Schemas: whichever file selects them.
   ...["eventColumns", "sessionColumns", "projectColumns", "sessionMetricsColumns"].map((argument) => ({
