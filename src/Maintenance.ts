@@ -1,6 +1,7 @@
 /**
  * Looking after a database: `check` (its own structural checks, the migration state and every
- * row through the row schemas), `backup` (a consistent online copy of a SQLite file),
+ * row through the row schemas), `backup` (a consistent online copy of a SQLite file; of a
+ * PostgreSQL database, its export),
  * `vacuum`, and `copy` between any two databases (SQLite and PostgreSQL both ways), which
  * `restore` is from a backup file. Each operation runs in a span `Maintenance.<operation>`.
  *
@@ -34,14 +35,13 @@ import { SessionMetricsCodec } from "./Schemas/SessionMetrics.js"
 import * as Spans from "./Spans.js"
 
 /**
- * An operation refused as asked: the backup file exists (`Exists`), the target of a copy or
- * restore holds rows (`NotEmpty`), the backend cannot do it (`Unsupported`), or a copy did
- * not arrive whole (`Mismatch`).
+ * An operation refused as asked: the backup file exists (`Exists`), the target of a copy,
+ * restore or import holds rows (`NotEmpty`), or a copy did not arrive whole (`Mismatch`).
  *
  * @since 0.1.0
  */
 export class MaintenanceError extends Schema.TaggedError<MaintenanceError>()("MaintenanceError", {
-  reason: Schema.Literal("Exists", "NotEmpty", "Unsupported", "Mismatch"),
+  reason: Schema.Literal("Exists", "NotEmpty", "Mismatch"),
   message: Schema.String
 }) {}
 
@@ -88,14 +88,14 @@ export interface CopyReport {
 export interface MaintenanceShape {
   /** Reads everything, changes nothing; problems are in the report, not failures. */
   readonly check: (progress?: Progress) => Effect.Effect<CheckReport, DbError>
-  /** A consistent copy of this SQLite database into `file`, mode 0600, while others keep writing. */
+  /** A consistent copy of this database into `file`, mode 0600, while others keep writing: a SQLite file, or PostgreSQL's export. */
   readonly backup: (
     file: string,
     options?: { readonly force?: boolean | undefined }
   ) => Effect.Effect<{ readonly file: string; readonly bytes: number }, DbError | MaintenanceError>
   /** `VACUUM`, and the bytes the database took before and after. */
   readonly vacuum: Effect.Effect<{ readonly bytesBefore: number; readonly bytesAfter: number }, DbError>
-  /** Copies the backup at `file` (a SQLite file) into this database, which must be empty. */
+  /** Copies the backup at `file` (a SQLite file, or an export) into this database, which must be empty. */
   readonly restore: (file: string, progress?: Progress) => Effect.Effect<CopyReport, DbError | MaintenanceError>
   /**
    * Every row as JSON Lines through `write`: a header line (`format`, `version`, `migration`),
@@ -380,13 +380,8 @@ const make = Effect.gen(function*() {
 
   const backup = (file: string, options: { readonly force?: boolean | undefined } = {}) =>
     Effect.gen(function*() {
-      if (Option.isNone(housekeeping.copyFileInto)) {
-        return yield* new MaintenanceError({
-          reason: "Unsupported",
-          message: "backup copies a SQLite database; for PostgreSQL use copy --to sqlite:FILE (or pg_dump)"
-        })
-      }
-      const copyInto = housekeeping.copyFileInto.value
+      // PostgreSQL has no file to copy: its backup is the portable export.
+      const copyInto = Option.getOrElse(housekeeping.copyFileInto, () => exportInto)
       const destination = path.resolve(file)
       const force = options.force === true
       if (!force && fs.existsSync(destination)) {
@@ -428,6 +423,14 @@ const make = Effect.gen(function*() {
     return { bytesBefore, bytesAfter }
   }).pipe(Spans.traced("Maintenance.vacuum"))
 
+  // The export into a new file (mode 0600), for a backup of a database that is not a file.
+  const exportInto = (file: string): Effect.Effect<void, DbError> =>
+    Effect.acquireUseRelease(
+      fileSync(`Cannot write ${file}`, () => fs.openSync(file, "wx", 0o600)),
+      (fd) => Effect.asVoid(self.exportLines((text) => fileSync(`Cannot write ${file}`, () => void fs.writeSync(fd, text)))),
+      (fd) => Effect.sync(() => fs.closeSync(fd))
+    )
+
   const self: MaintenanceShape = {
     check,
     backup,
@@ -436,6 +439,12 @@ const make = Effect.gen(function*() {
       Effect.gen(function*() {
         if (!fs.existsSync(file)) {
           return yield* new DbError({ reason: "Connection", message: `Cannot restore ${file}: no such file` })
+        }
+        if (!(yield* fileSync(`Cannot read ${file}`, () => isSqliteFile(file)))) {
+          const rows = yield* self.importFile(file, progress)
+          const checksums = {} as Record<Table, string>
+          for (const table of Housekeeping.tablesInOrder) checksums[table] = (yield* tableChecksum(housekeeping, table)).checksum
+          return { rows, checksums }
         }
         return yield* copyBetween(yield* opened(`sqlite:${path.resolve(file)}`), self, progress)
       }).pipe(Effect.scoped, Spans.traced("Maintenance.restore", { "ennio.restore.file": file })),
@@ -513,6 +522,18 @@ const make = Effect.gen(function*() {
   }
   return self
 })
+
+/** Whether `file` starts with SQLite's header (else it is taken for an export). */
+const isSqliteFile = (file: string): boolean => {
+  const fd = fs.openSync(file, "r")
+  try {
+    const header = Buffer.alloc(16)
+    fs.readSync(fd, header, 0, 16, 0)
+    return header.toString("latin1") === "SQLite format 3\0"
+  } finally {
+    fs.closeSync(fd)
+  }
+}
 
 const exportFormat = "ennio-db export"
 const exportVersion = 1

@@ -105,14 +105,14 @@ export const commands: ReadonlyArray<CommandHelp> = [
   },
   {
     name: "backup",
-    summary: "Copy a SQLite database to FILE while others keep writing",
+    summary: "Copy the database to FILE as others write (PostgreSQL: export)",
     usage: ["ennio-db backup FILE [--force]"],
     options: [["--force", "Replace FILE if it exists"]],
     examples: ["ennio-db backup /tmp/ennio-backup.db --force"]
   },
   {
     name: "restore",
-    summary: "Copy a backup FILE into an empty database",
+    summary: "Copy a backup FILE (or an export) into an empty database",
     usage: ["ennio-db restore FILE"],
     options: [],
     examples: ["ennio-db restore /tmp/ennio-backup.db"]

@@ -39,7 +39,7 @@ const bytes = (n: number) => `${Format.count(n)} bytes`
 
 /** @since 0.1.0 */
 export const backup = Command.make("backup", {
-  file: Args.text({ name: "FILE" }).pipe(Args.withDescription("The backup file to write (a SQLite database)")),
+  file: Args.text({ name: "FILE" }).pipe(Args.withDescription("The backup file to write (a SQLite database, or PostgreSQL's export)")),
   force: Options.boolean("force").pipe(Options.withDescription("Replace FILE if it exists"))
 }, ({ file, force }) =>
   Effect.gen(function*() {
@@ -47,14 +47,14 @@ export const backup = Command.make("backup", {
     const done = yield* withMaintenance("backup")((maintenance) => maintenance.backup(file, { force }))
     if (json) return yield* JsonOutput.print({ file: done.file, bytes: done.bytes })
     yield* Console.log(`Backed up to ${done.file} (${bytes(done.bytes)}).`)
-  })).pipe(Command.withDescription("Write a consistent copy of a SQLite database while others write"))
+  })).pipe(Command.withDescription("Write a consistent copy of the database while others write (PostgreSQL: its export)"))
 
 const rowCounts = (rows: Readonly<Record<string, number>>) =>
   Object.entries(rows).map(([table, n]) => `${Format.count(n)} ${table}`).join(", ")
 
 /** @since 0.1.0 */
 export const restore = Command.make("restore", {
-  file: Args.text({ name: "FILE" }).pipe(Args.withDescription("A backup file written by backup"))
+  file: Args.text({ name: "FILE" }).pipe(Args.withDescription("A backup file written by backup, or an export"))
 }, ({ file }) =>
   Effect.gen(function*() {
     const { json } = yield* ennioDb
