@@ -38,7 +38,7 @@ export interface ChangeStreamOptions<A> {
 // A lost connection or a held lock heals: the follower reads again, for at most this long.
 const healing = Schedule.spaced("250 millis").pipe(Schedule.upTo("60 seconds"))
 
-const retried = <A>(effect: Effect.Effect<A, DbError>): Effect.Effect<A, DbError> =>
+const retried = <A, R>(effect: Effect.Effect<A, DbError, R>): Effect.Effect<A, DbError, R> =>
   Effect.retry(effect, { while: DbError.isRetryable, schedule: healing })
 
 /**
@@ -50,7 +50,7 @@ export const make = <A>(
   options: ChangeStreamOptions<A>
 ): Stream.Stream<readonly [position: number, row: A], DbError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const wait = yield* options.watch
+    const wait = yield* retried(options.watch)
     let cursor = yield* retried(options.start)
     const next: Effect.Effect<Chunk.Chunk<readonly [number, A]>, DbError> = Effect.gen(function*() {
       while (true) {
