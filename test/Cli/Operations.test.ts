@@ -320,6 +320,32 @@ describe.skipIf(pgUrl === undefined)("copy between SQLite and PostgreSQL", () =>
     })))
   }, 120_000)
 
+  it("check on PostgreSQL: amcheck's index checks when installed, and each kind of planted damage", async () => {
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const pg = yield* freshPgDatabase()
+      json(yield* Effect.promise(() => cli(["--json", "copy", "--from", demoUrl, "--to", pg])))
+      yield* pgQuery(pg, "CREATE EXTENSION IF NOT EXISTS amcheck")
+      const healthy = json(yield* Effect.promise(() => cli(["--database-url", pg, "--json", "check"])))
+      expect(healthy).toMatchObject({ healthy: true, notes: [] })
+      yield* pgQuery(
+        pg,
+        "SET session_replication_role = replica",
+        "UPDATE sessions SET status = 'exploded' WHERE id = (SELECT min(id) FROM sessions)",
+        "UPDATE session_metrics SET ci_runs = -3 WHERE session_id = (SELECT min(session_id) FROM session_metrics)",
+        "INSERT INTO events (id, event_type, priority, session_id, project_id, timestamp, message, data) " +
+          "SELECT 'orphan', event_type, priority, 'no-such-session', project_id, timestamp, message, data FROM events LIMIT 1",
+        "DELETE FROM effect_sql_migrations WHERE migration_id = 3"
+      )
+      const run = yield* Effect.promise(() => cli(["--database-url", pg, "check"]))
+      expect(run.code).toBe(1)
+      expect(run.stderr).toMatch(/^ennio-db: check found 4 problems/)
+      expect(run.stdout).toMatch(/decode  sessions  \S+  status  /)
+      expect(run.stdout).toMatch(/decode  session_metrics  \S+  ci_runs  /)
+      expect(run.stdout).toMatch(/foreign_key  events  orphan  /)
+      expect(run.stdout).toMatch(/migration  effect_sql_migrations  3  /)
+    })))
+  }, 120_000)
+
   it("a copy killed mid-way (SIGKILL) leaves the target empty, and a new copy then completes", async () => {
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const pg = yield* freshPgDatabase()
