@@ -105,6 +105,22 @@ describe("check", () => {
   })
 })
 
+describe("check, a damaged index", () => {
+  it("an index that no longer matches its table (rewritten under writable_schema): integrity lines, exit 1", async () => {
+    const { file, url } = fresh("bad-index.db")
+    fs.copyFileSync(demoFile, file)
+    const db = new Sqlite(file)
+    db.unsafeMode(true)
+    db.pragma("writable_schema = ON")
+    db.prepare("UPDATE sqlite_master SET sql = 'CREATE INDEX idx_events_event_type ON events(message)' " +
+      "WHERE name = 'idx_events_event_type'").run()
+    db.close()
+    const run = await cli(["--database-url", url, "check"])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/^integrity  .*idx_events_event_type/m)
+  })
+})
+
 describe("backup and restore", () => {
   it("refuses an existing file without --force; replaces it with; mode 0600", async () => {
     const target = path.join(temp.dir, "refused.db")
