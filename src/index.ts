@@ -7,6 +7,8 @@
  */
 /** The database layers, `Database.transaction` and URL helpers. */
 export * as Database from "./Database.js"
+/** Backup, restore, check, vacuum, export, import and copy between databases. */
+export * as Maintenance from "./Maintenance.js"
 /** The four repositories as one layer, over a URL, `DATABASE_URL` or memory. */
 export * as Repos from "./Repos/Repos.js"
 export {
