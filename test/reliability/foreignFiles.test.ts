@@ -12,30 +12,9 @@ import * as Layer from "effect/Layer"
 import * as path from "node:path"
 import { Database, DbError, Repos, SessionsRepo } from "../../src/index.js"
 import { describePostgres, freshPgDatabase, pgQuery } from "../fixtures/backends.js"
+import { originalSchema } from "../fixtures/originalSchema.js"
 import { tempDir } from "../fixtures/tempDir.js"
 import { figures, snapshotTree } from "./support/harness.js"
-
-/** The original implementation's schema (shared/reference/database-schema.md): four tables, three indices. */
-const originalSchema = `
-  CREATE TABLE sessions (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'spawning',
-    activity TEXT, branch TEXT, issue_id TEXT, workspace_path TEXT, runtime_handle TEXT, agent_info TEXT,
-    agent_name TEXT, pr_url TEXT, pr_number INTEGER, tmux_name TEXT, config_hash TEXT NOT NULL, role TEXT,
-    metadata TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL DEFAULT (datetime('now')),
-    last_activity_at TEXT NOT NULL DEFAULT (datetime('now')), restored_at TEXT, archived_at TEXT);
-  CREATE TABLE events (id TEXT PRIMARY KEY, event_type TEXT NOT NULL, priority TEXT NOT NULL,
-    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, project_id TEXT NOT NULL,
-    timestamp TEXT NOT NULL DEFAULT (datetime('now')), message TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}');
-  CREATE TABLE projects (project_id TEXT PRIMARY KEY, name TEXT NOT NULL, repo TEXT NOT NULL, path TEXT NOT NULL,
-    default_branch TEXT NOT NULL DEFAULT 'main', config_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (datetime('now')), updated_at TEXT NOT NULL DEFAULT (datetime('now')));
-  CREATE TABLE session_metrics (session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
-    total_tokens_in INTEGER NOT NULL DEFAULT 0, total_tokens_out INTEGER NOT NULL DEFAULT 0,
-    estimated_cost_usd REAL NOT NULL DEFAULT 0.0, ci_runs INTEGER NOT NULL DEFAULT 0,
-    ci_failures INTEGER NOT NULL DEFAULT 0, review_rounds INTEGER NOT NULL DEFAULT 0,
-    time_to_first_pr_secs INTEGER, time_to_merge_secs INTEGER, updated_at TEXT NOT NULL DEFAULT (datetime('now')));
-  CREATE INDEX idx_events_session_id ON events(session_id);
-  CREATE INDEX idx_events_event_type ON events(event_type);
-  CREATE INDEX idx_sessions_project_status ON sessions(project_id, status);`
 
 /** An app's own database, in rollback-journal mode as most programs leave theirs. */
 const appSchema = `
