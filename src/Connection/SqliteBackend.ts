@@ -28,22 +28,6 @@ import * as TimeOrder from "./TimeOrder.js"
 
 const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.name", "sqlite"]]
 
-/** The `sql.execute` span @effect/sql emits, around `execute`. */
-const executeSpan = <A>(
-  sql: string,
-  operation: string,
-  batchSize: number,
-  execute: Effect.Effect<A, SqlError>
-): Effect.Effect<A, SqlError> =>
-  Spans.leaf("sql.execute", {}, (annotate) => {
-    for (const [key, value] of spanAttributes) annotate(key, value)
-    annotate("db.operation.name", operation)
-    annotate("db.query.text", sql)
-    // OpenTelemetry: a batch is two or more operations.
-    if (batchSize > 1) annotate("db.operation.batch.size", batchSize)
-    return execute
-  }, "client")
-
 /**
  * The fast statement path. @effect/sql opens a scope, takes the semaphore and compiles per
  * statement; better-sqlite3 is synchronous, so when no transaction is open on the handle a
@@ -91,7 +75,7 @@ const makeBackend = (
         () => connection.runNow(text, params, false, safeIntegers, values),
         (other) => values ? other.executeValues(text, params) : other.execute(text, params, undefined)
       )
-      return executeSpan(text, values ? "executeValues" : "execute", 1, execute)
+      return Spans.statement("sqlite", text, values ? "executeValues" : "execute", 1, execute)
     })
 
   const insertRows = (table: Table, rows: ReadonlyArray<TableRow>): Effect.Effect<void, SqlError> =>
@@ -116,7 +100,7 @@ const makeBackend = (
         },
         (other) => Effect.forEach(rows, (row) => other.execute(text, Object.values(row), undefined), { discard: true })
       )
-      return executeSpan(text, "BATCH execute", rows.length, execute)
+      return Spans.statement("sqlite", text, "BATCH execute", rows.length, execute)
     })
 
   return {
