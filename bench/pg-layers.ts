@@ -25,18 +25,8 @@ import { type EventInsert, EventsRepo, Repos, SessionsRepo } from "../src/index.
 import { pgQuick } from "./config.js"
 import { describeSettings, readServerSettings } from "./pg.js"
 import { displayUrl, PgFixtures, pgSeedRows } from "./pg-fixtures.js"
-import { startPgServer } from "./pg-server.js"
+import { option, serverForScript } from "./pg-server.js"
 import { workloadData } from "./workloads.js"
-
-/** The value of `--name VALUE` or `--name=VALUE`, if given. */
-const option = (name: string): string | undefined => {
-  const args = process.argv.slice(2)
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === name) return args[i + 1]
-    if (args[i]!.startsWith(`${name}=`)) return args[i]!.slice(name.length + 1)
-  }
-  return undefined
-}
 
 const cpuOfPid = (pid: number): number | undefined => {
   try {
@@ -71,15 +61,7 @@ const getSessionSql = `SELECT ${sessionColumns} FROM sessions WHERE id = $1`
 const main = async () => {
   const ops = Number(option("--ops") ?? 3_000)
   const rounds = Number(option("--rounds") ?? 5)
-  let url = option("--pg") ?? (process.env.ENNIO_TEST_PG_URL || undefined)
-  let stop: (() => void) | undefined
-  process.on("SIGINT", () => process.exit(130))
-  if (url === undefined) {
-    const started = await startPgServer()
-    if (started.status === "skipped") throw new Error(started.reason)
-    url = started.server.url
-    stop = started.server.stop
-  }
+  const { stop, url } = await serverForScript()
   const pg = await PgFixtures.make(url)
   try {
     const settings = await readServerSettings((text, values) => pg.query<{ v: string }>(text, values))

@@ -25,7 +25,7 @@ import { ennioPg } from "./ennio.js"
 import { describeSettings, makePgWorkloads, readServerSettings } from "./pg.js"
 import { displayUrl, PgFixtures } from "./pg-fixtures.js"
 import { pgRaw, pgRawUnnamed } from "./pg-raw.js"
-import { startPgServer } from "./pg-server.js"
+import { serverForScript } from "./pg-server.js"
 import { type PgSideName, sideLabels } from "./side.js"
 
 /** What the sides sent while counting. */
@@ -93,16 +93,6 @@ const clientQuery = Pg.Client.prototype.query as (this: Pg.Client, ...args: Arra
     counts.statements.set(name, (counts.statements.get(name) ?? 0) + 1)
   }
   return clientQuery.apply(this, args)
-}
-
-/** The value of `--name VALUE` or `--name=VALUE`, if given. */
-const option = (name: string): string | undefined => {
-  const args = process.argv.slice(2)
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === name) return args[i + 1]
-    if (args[i]!.startsWith(`${name}=`)) return args[i]!.slice(name.length + 1)
-  }
-  return undefined
 }
 
 const per = (n: number, ops: number) => (n / ops).toFixed(n % ops === 0 ? 0 : 2)
@@ -176,15 +166,7 @@ const describeRow = (row: Row): string => {
 const main = async () => {
   const selected = process.argv.slice(2).filter((arg, i, all) => !arg.startsWith("--") && all[i - 1] !== "--pg")
   const isFull = process.argv.includes("--full")
-  let url = option("--pg") ?? (process.env.ENNIO_TEST_PG_URL || undefined)
-  let stop: (() => void) | undefined
-  process.on("SIGINT", () => process.exit(130))
-  if (url === undefined) {
-    const started = await startPgServer()
-    if (started.status === "skipped") throw new Error(started.reason)
-    url = started.server.url
-    stop = started.server.stop
-  }
+  const { stop, url } = await serverForScript()
   const pg = await PgFixtures.make(url)
   try {
     const settings = await readServerSettings((text, values) => pg.query<{ v: string }>(text, values))

@@ -84,3 +84,26 @@ export const startPgServer = async (): Promise<PgServerStart> => {
   const fileSystem = spawnSync("stat", ["-f", "-c", "%T", dir], { encoding: "utf8" }).stdout?.trim() || "unknown"
   return { status: "started", server: { url, dir, fileSystem, stop } }
 }
+
+/** The value of `--name VALUE` or `--name=VALUE` on the command line, if given. */
+export const option = (name: string): string | undefined => {
+  const args = process.argv.slice(2)
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === name) return args[i + 1]
+    if (args[i]!.startsWith(`${name}=`)) return args[i]!.slice(name.length + 1)
+  }
+  return undefined
+}
+
+/**
+ * The server a bench script measures: `--pg URL`, else `ENNIO_TEST_PG_URL`, else a durable one
+ * of its own (`stop` deletes it). Ctrl-C ends the script with exit 130.
+ */
+export const serverForScript = async (): Promise<{ readonly url: string; readonly stop?: () => void }> => {
+  process.on("SIGINT", () => process.exit(130))
+  const given = option("--pg") ?? (process.env.ENNIO_TEST_PG_URL || undefined)
+  if (given !== undefined) return { url: given }
+  const started = await startPgServer()
+  if (started.status === "skipped") throw new Error(started.reason)
+  return { url: started.server.url, stop: started.server.stop }
+}

@@ -23,7 +23,7 @@ import type { Runner } from "./measure.js"
 import { makePgWorkloads } from "./pg.js"
 import { PgFixtures } from "./pg-fixtures.js"
 import { pgRaw, pgRawUnnamed } from "./pg-raw.js"
-import { startPgServer } from "./pg-server.js"
+import { serverForScript } from "./pg-server.js"
 import { raw } from "./raw.js"
 import type { PgSide, Side } from "./side.js"
 import { makeWorkloads } from "./workloads.js"
@@ -116,16 +116,6 @@ const summarize = (profile: CpuProfile, ops: number): string => {
   ].join("\n")
 }
 
-/** The value of `--name VALUE` or `--name=VALUE`, if given. */
-const option = (name: string): string | undefined => {
-  const args = process.argv.slice(2)
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === name) return args[i + 1]
-    if (args[i]!.startsWith(`${name}=`)) return args[i]!.slice(name.length + 1)
-  }
-  return undefined
-}
-
 /** Profiles the rounds of `runner` (after its warm-up) and prints the summary. */
 const profileRounds = async (runner: Runner, what: string): Promise<void> => {
   await runner.warmup()
@@ -147,15 +137,7 @@ const profileRounds = async (runner: Runner, what: string): Promise<void> => {
 
 /** One workload on one side of the PostgreSQL column. */
 const profilePostgres = async (workloadId: string, side: PgSide, isQuick: boolean): Promise<void> => {
-  let url = option("--pg") ?? (process.env.ENNIO_TEST_PG_URL || undefined)
-  let stop: (() => void) | undefined
-  process.on("SIGINT", () => process.exit(130))
-  if (url === undefined) {
-    const started = await startPgServer()
-    if (started.status === "skipped") throw new Error(started.reason)
-    url = started.server.url
-    stop = started.server.stop
-  }
+  const { stop, url } = await serverForScript()
   const pg = await PgFixtures.make(url)
   try {
     const { workloads } = makePgWorkloads(isQuick ? pgQuick : pgFull, isQuick ? quick : full, pg)
