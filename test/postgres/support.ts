@@ -7,51 +7,19 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process"
 import * as crypto from "node:crypto"
-import * as fs from "node:fs"
-import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { promisify } from "node:util"
+import { type Fixture, prepareFixture } from "../reliability/support/harness.js"
 
 const here = import.meta.dirname
 export const repoRoot = path.resolve(here, "..", "..")
 export const serverScript = path.join(repoRoot, "scripts", "pg-test-server.sh")
 
-export interface Fixture {
-  readonly command: string
-  readonly args: ReadonlyArray<string>
-  readonly dispose: () => void
-}
+export type { Fixture }
 
 /** Bundles test/postgres/fixtures/child.ts into one ES module (better-sqlite3 and pg-native stay outside). */
-export const bundleChild = async (): Promise<Fixture> => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ennio-pg-child-"))
-  const esbuild = await import("esbuild")
-  const betterSqlite = createRequire(path.join(repoRoot, "package.json")).resolve("better-sqlite3")
-  const outfile = path.join(dir, "child.mjs")
-  await esbuild.build({
-    entryPoints: [path.join(here, "fixtures", "child.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    logLevel: "silent",
-    external: ["pg-native"],
-    banner: { js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);` },
-    plugins: [{
-      name: "external-better-sqlite3",
-      setup(build) {
-        build.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: betterSqlite, external: true }))
-      }
-    }]
-  })
-  return {
-    command: process.execPath,
-    args: [outfile],
-    dispose: () => fs.rmSync(dir, { recursive: true, force: true })
-  }
-}
+export const bundleChild = (): Promise<Fixture> => prepareFixture(path.join(here, "fixtures", "child.ts"))
 
 export interface Child {
   readonly process: ChildProcess

@@ -15,8 +15,7 @@ import * as Scope from "effect/Scope"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshPgDatabase, pgUrl } from "../fixtures/backends.js"
 import { privateServer, serverProgramsFound } from "../postgres/support.js"
-import { type Child, figures, type Fixture, repoRoot, runChild, runSeed, spawnChild, useFixture } from "./support/harness.js"
-import { createRequire } from "node:module"
+import { type Child, figures, type Fixture, prepareFixture, runChild, runSeed, spawnChild, useFixture } from "./support/harness.js"
 import * as path from "node:path"
 
 const { tempDir } = useFixture(path.join(import.meta.dirname, "fixtures", "live.ts"))
@@ -25,28 +24,7 @@ const { tempDir } = useFixture(path.join(import.meta.dirname, "fixtures", "live.
 let bundled: Fixture | undefined
 const fixture = (): Fixture => bundled!
 beforeAll(async () => {
-  const dir = tempDir("live-fixture")
-  const esbuild = await import("esbuild")
-  const betterSqlite = createRequire(path.join(repoRoot, "package.json")).resolve("better-sqlite3")
-  const outfile = path.join(dir, "live.mjs")
-  await esbuild.build({
-    entryPoints: [path.join(import.meta.dirname, "fixtures", "live.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile,
-    logLevel: "silent",
-    external: ["pg-native"],
-    banner: { js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);` },
-    plugins: [{
-      name: "external-better-sqlite3",
-      setup(build) {
-        build.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: betterSqlite, external: true }))
-      }
-    }]
-  })
-  bundled = { command: process.execPath, args: [outfile], dir, dispose: () => {} }
+  bundled = await prepareFixture(path.join(import.meta.dirname, "fixtures", "live.ts"))
 }, 60_000)
 
 // The PostgreSQL databases the tests make, dropped after them.

@@ -31,7 +31,7 @@ export interface Fixture {
 /**
  * Builds the child fixture into one ES module in a temporary folder readable by everyone
  * (the read-only-folder test runs it as another user). better-sqlite3 stays external, imported
- * by absolute path so the bundle runs from any folder.
+ * by absolute path so the bundle runs from any folder. Any fixture under test/ may be given.
  */
 export const prepareFixture = async (source = fixtureSource): Promise<Fixture> => {
   const dir = makeTempDir("fixture")
@@ -55,6 +55,9 @@ export const prepareFixture = async (source = fixtureSource): Promise<Fixture> =
     target: "node20",
     outfile,
     logLevel: "silent",
+    // pg's optional native binding stays out; its CommonJS code needs `require` in the module.
+    external: ["pg-native"],
+    banner: { js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);` },
     plugins: [{
       name: "external-better-sqlite3",
       setup(build) {
