@@ -115,6 +115,7 @@ const EventListOptionsInput = Schema.Struct({
   until: optionalInput(StorableUtc)
 })
 const EventStreamOptionsInput = Schema.Struct({ pageSize: Schema.optional(PositiveInt) })
+
 const EventFollowFilterInput = Schema.Struct({
   sessionId: Schema.optional(SessionId),
   projectId: Schema.optional(ProjectId),
@@ -169,6 +170,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateFollowFilter = validator(EventFollowFilterInput, "event follow filter")
     const validateFollowOptions = validator(EventFollowOptionsInput, "event follow options")
     const validateCutoff = validator(StorableUtc, "cutoff")
+    const validateHourly = validator(Query.HourlyOptionsInput, "hourly options")
     const { at, insertionOrder, instant: instantOf, newestOfEach } = backend.time
     const instant = instantOf("timestamp")
     const columns = sql.literal(eventColumns)
@@ -409,6 +411,18 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         Spans.traced("EventsRepo.countOlderThan")
       )
 
+    const countPerHour = (options: Query.HourlyOptions): Effect.Effect<ReadonlyArray<number>, DbError> =>
+      validateHourly(options).pipe(
+        Effect.flatMap(({ hours, since }) => {
+          const sums = Query.hourlySums(sql, { instant, at, since, hours, value: sql.literal("1") })
+          return Effect.map(
+            plain.rows(sql<Record<string, unknown>>`SELECT ${sums.select} FROM events WHERE ${sums.within}`),
+            (rows) => sums.read(rows[0])
+          )
+        }),
+        Spans.traced("EventsRepo.countPerHour", { "events.hours": options.hours })
+      )
+
     const streamBySession = (
       sessionId: string,
       options: EventStreamOptions = {}
@@ -491,6 +505,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       listRecent,
       deleteOlderThan,
       countOlderThan,
+      countPerHour,
       streamBySession
     } as const
   })

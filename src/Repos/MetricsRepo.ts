@@ -117,6 +117,7 @@ export class MetricsRepo extends Effect.Service<MetricsRepo>()("ennio-db/Metrics
     const validateDelta = validator(MetricsDelta, "metrics delta", fastMetricsDelta)
     const validateSeconds = validator(Count, "seconds")
     const validateFilter = validator(MetricsTotalsFilterInput, "metrics filter")
+    const validateHourly = validator(Query.HourlyOptionsInput, "hourly options")
     const atomic = transaction(sql)
     const notFound = (sessionId: string) => new NotFound({ entity: "SessionMetrics", id: sessionId })
     // The upserts below cannot hit a duplicate key: their only expected failure is a missing session.
@@ -357,6 +358,30 @@ ${where}`,
       )
 
     /**
+     * The cost of the sessions created in each of `hours` hours from `since`: what the work
+     * started in an hour has spent so far (metrics hold running totals, not their history).
+     */
+    const costPerHour = (options: Query.HourlyOptions): Effect.Effect<ReadonlyArray<number>, DbError> =>
+      validateHourly(options).pipe(
+        Effect.flatMap(({ hours, since }) => {
+          const sums = Query.hourlySums(sql, {
+            instant: backend.time.instant("created_at"),
+            at: backend.time.at,
+            since,
+            hours,
+            value: sql.literal("m.estimated_cost_usd")
+          })
+          return Effect.map(
+            plain.rows(
+              sql<Record<string, unknown>>`SELECT ${sums.select} FROM session_metrics m JOIN sessions ON sessions.id = m.session_id WHERE ${sums.within}`
+            ),
+            (rows) => sums.read(rows[0])
+          )
+        }),
+        Spans.traced("MetricsRepo.costPerHour", { "metrics.hours": options.hours })
+      )
+
+    /**
      * As `totals`, over the rows that can be read back: a row that cannot (another program
      * wrote it) is left out of the sums and named, by its `Decode` error, in `unreadable`.
      * Reads every matching row, for a dashboard that must show the rest when `totals` fails.
@@ -404,7 +429,8 @@ ${where}`,
       setTimeToFirstPr,
       setTimeToMerge,
       totals,
-      totalsSkippingUnreadable
+      totalsSkippingUnreadable,
+      costPerHour
     } as const
   })
 }) {}

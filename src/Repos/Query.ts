@@ -8,15 +8,18 @@
  */
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { BackendShape, Table, TableRow } from "../Connection/Backend.js"
 import { isDuplicateKey, isMissingParent, queryError } from "../Connection/Failures.js"
 import { columnName } from "../Schemas/Column.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import type * as RowCodec from "../Schemas/RowCodec.js"
+import { StorableUtc } from "../Schemas/Timestamp.js"
 import * as Spans from "../Spans.js"
 import { firstIssue } from "./Input.js"
 
@@ -197,3 +200,52 @@ export const plain = (backend: BackendShape) => ({
     failure: (error: SqlError) => E | DbError = queryError
   ): Effect.Effect<void, E | DbError> => Effect.mapError(backend.insertRows(table, rows), failure)
 })
+
+/**
+ * The hours an hourly read covers: `hours` (1 to 168, a week) consecutive hours from `since`.
+ *
+ * @since 0.1.0
+ */
+export interface HourlyOptions {
+  readonly since: DateTime.Utc
+  readonly hours: number
+}
+
+/** @since 0.1.0 */
+export const HourlyOptionsInput = Schema.Struct({
+  since: StorableUtc,
+  hours: Schema.Int.pipe(Schema.between(1, 168, { message: () => "must be an integer from 1 to 168" }))
+})
+
+/**
+ * What an hourly chart asks: `hours` consecutive hours from `since`, each the sum of `value`
+ * over the rows whose `instant` falls in it (`since` inclusive, each end exclusive). One range
+ * scan of the time index: a select list of `h0 … h<hours-1>` and the condition bounding it.
+ *
+ * @since 0.1.0
+ */
+export const hourlySums = (
+  sql: Statement.Constructor,
+  options: {
+    readonly instant: Statement.Fragment
+    readonly at: (dateTime: DateTime.DateTime) => Statement.Fragment
+    readonly since: DateTime.Utc
+    readonly hours: number
+    readonly value: Statement.Fragment
+  }
+) => {
+  const { at, hours, instant, since, value } = options
+  const hourStart = (hour: number) => at(DateTime.add(since, { hours: hour }))
+  const columns = Array.from({ length: hours }, (_, hour) =>
+    // The alias is the hour's index, never a value from the caller.
+    sql`COALESCE(SUM(CASE WHEN ${instant} >= ${hourStart(hour)} AND ${instant} < ${hourStart(hour + 1)} THEN ${value} ELSE 0 END), 0) AS ${
+      sql.literal(`h${hour}`)
+    }`)
+  return {
+    select: sql.join(", ", false)(columns),
+    within: sql`${instant} >= ${hourStart(0)} AND ${instant} < ${hourStart(hours)}`,
+    /** The sums of the one row the select returns, hour by hour. */
+    read: (row: Record<string, unknown> | undefined): Array<number> =>
+      Array.from({ length: hours }, (_, hour) => Number(row?.[`h${hour}`] ?? 0))
+  }
+}

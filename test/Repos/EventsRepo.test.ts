@@ -619,4 +619,28 @@ describeBackends("EventsRepo", (backend: Backend) => {
         }
       }).pipe(Effect.provide(TestLayer)))
   })
+
+  it.effect("countPerHour counts the events of each hour from since, start inclusive, end exclusive; bad options are InvalidInput", () =>
+    Effect.gen(function*() {
+      yield* createSessions("s1", "s2")
+      const events = yield* EventsRepo
+      const hour = 3_600_000
+      const hourStart = Date.parse("2026-11-26T08:00:00.000Z")
+      const stamp = (ms: number) => DateTime.unsafeMake(hourStart + ms)
+      yield* events.insertMany([
+        event("s1", { timestamp: stamp(-1) }), // before the window
+        event("s1", { timestamp: stamp(0) }), // hour 0, its first instant
+        event("s2", { timestamp: stamp(hour - 1) }), // hour 0, its last millisecond
+        event("s1", { timestamp: stamp(2 * hour + 5) }), // hour 2
+        event("s2", { timestamp: stamp(2 * hour + 6) }),
+        event("s1", { timestamp: stamp(3 * hour) }) // past a three-hour window
+      ])
+      const since = DateTime.unsafeMake(hourStart)
+      expect(yield* events.countPerHour({ since, hours: 3 })).toEqual([2, 0, 2])
+      expect(yield* events.countPerHour({ since, hours: 4 })).toEqual([2, 0, 2, 1])
+      expect(yield* events.countPerHour({ since: DateTime.unsafeMake(hourStart - 24 * hour), hours: 1 })).toEqual([0])
+      for (const hours of [0, 169, 1.5]) {
+        expect(yield* Effect.flip(events.countPerHour({ since, hours }))).toMatchObject({ reason: "InvalidInput" })
+      }
+    }).pipe(Effect.provide(TestLayer)))
 })

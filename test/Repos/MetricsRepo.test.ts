@@ -548,4 +548,29 @@ describeBackends("MetricsRepo", (backend: Backend) => {
       // The broken row refuses further records without changing.
       expect(yield* Effect.flip(metrics.record("bad", { tokensIn: 1 }))).toMatchObject({ reason: "Decode" })
     }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("costPerHour sums the cost of the sessions created in each hour from since; bad options are InvalidInput", () =>
+    Effect.gen(function*() {
+      const sessions = yield* SessionsRepo
+      const metrics = yield* MetricsRepo
+      const hour = 3_600_000
+      const hourStart = Date.parse("2026-11-26T08:00:00.000Z")
+      const created = (id: string, ms: number) =>
+        sessions.insert({ id, projectId: "alpha", configHash: "hash", createdAt: DateTime.unsafeMake(hourStart + ms) })
+      yield* created("early", -1)
+      yield* created("first", 0)
+      yield* created("last", hour - 1)
+      yield* created("third", 2 * hour)
+      yield* created("unspent", 2 * hour + 1)
+      yield* created("later", 3 * hour)
+      for (const [id, costUsd] of [["early", 100], ["first", 0.25], ["last", 0.5], ["third", 2], ["later", 7]] as const) {
+        yield* metrics.record(id, { costUsd })
+      }
+      const since = DateTime.unsafeMake(hourStart)
+      expect(yield* metrics.costPerHour({ since, hours: 3 })).toEqual([0.75, 0, 2])
+      expect(yield* metrics.costPerHour({ since, hours: 4 })).toEqual([0.75, 0, 2, 7])
+      for (const hours of [0, 169]) {
+        expect(yield* Effect.flip(metrics.costPerHour({ since, hours }))).toMatchObject({ reason: "InvalidInput" })
+      }
+    }).pipe(Effect.provide(TestLayer)))
 })
