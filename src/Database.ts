@@ -19,7 +19,8 @@ import { Backend } from "./Connection/Backend.js"
 import type * as PostgresBackend from "./Connection/PostgresBackend.js"
 import { transaction as typedTransaction } from "./Connection/Failures.js"
 import * as SqliteBackend from "./Connection/SqliteBackend.js"
-import { inspectSqlite, migrate, migrateWith } from "./Migrations/index.js"
+import { readOnlyUrl } from "./Connection/PostgresReadOnly.js"
+import { inspectSqlite, inspectWith, migrate, migrateWith } from "./Migrations/index.js"
 import { DbError } from "./Schemas/Errors.js"
 
 /** @since 0.1.0 */
@@ -65,6 +66,14 @@ export interface DatabaseOptions {
    * must still be ennio-db's own. A SQLite file is switched to WAL mode.
    */
   readonly allowOtherTables?: boolean | undefined
+  /**
+   * Open for reading only (default `false`): nothing is created, migrated or switched, and a
+   * write fails with `DbError` reason `ReadOnly`. A SQLite file must exist and is read in the
+   * journal mode it is in; a PostgreSQL session starts every transaction READ ONLY. A database
+   * that is not ennio-db's is still refused; one that lacks migrations is opened as it is
+   * (`MigrationsApplied` is always empty).
+   */
+  readonly readOnly?: boolean | undefined
 }
 
 /**
@@ -149,13 +158,21 @@ const defaultBusyTimeoutMs = 10_000
 
 const makeSqlite = (target: Exclude<DatabaseTarget, { _tag: "Postgres" }>, options: DatabaseOptions) =>
   Effect.gen(function*() {
+    const readOnly = options.readOnly === true
+    if (readOnly && target._tag === "SqliteMemory") {
+      return yield* new DbError({
+        reason: "Connection",
+        message: "A private in-memory database cannot be opened for reading only: it would hold nothing"
+      })
+    }
     const { backend, client } = yield* SqliteBackend.make({
       filename: target._tag === "SqliteMemory" ? ":memory:" : target.filename,
       synchronous: options.synchronous ?? "normal",
       busyTimeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
-      inspect: inspectSqlite({ allowOtherTables: options.allowOtherTables ?? false })
+      inspect: inspectSqlite({ allowOtherTables: options.allowOtherTables ?? false }),
+      readOnly
     })
-    const applied = yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
+    const applied = readOnly ? [] : yield* Effect.provideService(migrate, SqlClient.SqlClient, client)
     return Context.make(SqliteClient, client).pipe(
       Context.add(SqlClient.SqlClient, client),
       Context.add(Backend, backend),
@@ -169,8 +186,12 @@ const loadPostgres = Effect.promise((): Promise<typeof PostgresBackend> => impor
 const makePostgres = (target: Extract<DatabaseTarget, { _tag: "Postgres" }>, options: DatabaseOptions) =>
   Effect.gen(function*() {
     const { make } = yield* loadPostgres
-    const context = yield* make({ url: target.url, display: target.display })
-    const applied = yield* Effect.provide(migrateWith({ allowOtherTables: options.allowOtherTables ?? false }), context)
+    const readOnly = options.readOnly === true
+    const url = readOnly ? Redacted.make(readOnlyUrl(Redacted.value(target.url))) : target.url
+    const context = yield* make({ url, display: target.display })
+    const allowOtherTables = options.allowOtherTables ?? false
+    const opening = readOnly ? Effect.as(inspectWith({ allowOtherTables }), []) : migrateWith({ allowOtherTables })
+    const applied = yield* Effect.provide(opening, context)
       .pipe(
         Effect.mapError((error) =>
           new DbError({

@@ -23,7 +23,7 @@ import { Backend, type Table, type TableRow } from "./Connection/Backend.js"
 import { transaction } from "./Connection/Failures.js"
 import * as Housekeeping from "./Connection/Housekeeping.js"
 import * as Database from "./Database.js"
-import { latestMigrationId, migrations, migrationsTable } from "./Migrations/index.js"
+import { latestMigrationId, migrations, migrationsTable, recordedMigrations } from "./Migrations/index.js"
 import { firstIssue } from "./Repos/Input.js"
 import { columnName } from "./Schemas/Column.js"
 import { DbError } from "./Schemas/Errors.js"
@@ -320,11 +320,10 @@ const make = Effect.gen(function*() {
   const housekeeping = Housekeeping.make(sql, backend)
 
   const migrationState = Effect.gen(function*() {
-    const recorded = yield* Effect.mapError(
-      sql<{ readonly migration_id: number }>`SELECT migration_id FROM ${sql(migrationsTable)} ORDER BY migration_id`,
+    const applied = yield* Effect.mapError(
+      Effect.provideService(recordedMigrations, SqlClient.SqlClient, sql),
       (error) => new DbError({ reason: "Query", message: `Cannot read the migrations table: ${error.message}`, cause: error })
     )
-    const applied = recorded.map((row) => Number(row.migration_id))
     const expected = Object.keys(migrations).map((key) => Number.parseInt(key, 10))
     const missing = expected.filter((id) => !applied.includes(id))
     const problems: Array<Problem> = missing.map((id) => ({

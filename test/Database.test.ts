@@ -589,3 +589,95 @@ describePostgres("PostgreSQL databases", () => {
       for (const text of [...attributes, ...logs]) expect(text).not.toContain(password)
     }))
 })
+
+describe("opening for reading only", () => {
+  const readOnly = (url: string) => Repos.layerDatabase({ url, readOnly: true })
+  const insertRefused = Effect.flatMap(SessionsRepo, (repo) =>
+    Effect.flip(repo.insert({ id: "ro-2", projectId: "ro", configHash: "h" })))
+
+  const writesNothing = (url: string) =>
+    Effect.gen(function*() {
+      yield* Effect.flatMap(SessionsRepo, (repo) => repo.insert({ id: "ro-1", projectId: "ro", configHash: "h" })).pipe(
+        Effect.provide(Repos.layerDatabase({ url }))
+      )
+      const [found, refused, applied] = yield* Effect.all([
+        Effect.flatMap(SessionsRepo, (repo) => repo.get("ro-1")),
+        insertRefused,
+        Database.MigrationsApplied
+      ]).pipe(Effect.provide(readOnly(url)))
+      expect(found.id).toBe("ro-1")
+      expect(refused).toBeInstanceOf(DbError)
+      expect(refused).toMatchObject({ _tag: "DbError", reason: "ReadOnly" })
+      expect(applied).toEqual([])
+      const ids = yield* Effect.flatMap(SessionsRepo, (repo) => repo.list()).pipe(Effect.provide(Repos.layerDatabase({ url })))
+      expect(ids.map((session) => session.id)).toEqual(["ro-1"])
+    })
+
+  it.scoped("SQLite: reads, refuses a write with reason ReadOnly, and leaves the file's bytes as they were", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDir, "ro.db")
+      yield* writesNothing(`sqlite:${file}`)
+      const before = fs.readFileSync(file)
+      yield* Effect.provide(insertRefused, readOnly(`sqlite:${file}`))
+      expect(fs.readFileSync(file).equals(before)).toBe(true)
+    }))
+
+  it.scoped("SQLite: a missing file is refused with reason Connection and not created", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDir, "absent", "ro.db")
+      const error = yield* buildError(Database.layer({ url: `sqlite:${file}`, readOnly: true }))
+      expect(error).toMatchObject({ reason: "Connection" })
+      expect(error.message).toMatch(/no such file/)
+      expect(fs.existsSync(path.dirname(file))).toBe(false)
+    }))
+
+  it.scoped("SQLite: the original implementation's file is read as it is, without migrating it", () =>
+    Effect.gen(function*() {
+      const file = path.join(yield* tempDir, "original.db")
+      const db = new Sqlite(file)
+      db.exec(originalSchema)
+      db.prepare("INSERT INTO sessions (id, project_id, config_hash) VALUES ('old-1', 'old', 'cfg')").run()
+      db.close()
+      const before = fs.readFileSync(file)
+      const sessions = yield* Effect.flatMap(SessionsRepo, (repo) => repo.list()).pipe(
+        Effect.provide(readOnly(`sqlite:${file}`))
+      )
+      expect(sessions.map((session) => session.id)).toEqual(["old-1"])
+      expect(fs.readFileSync(file).equals(before)).toBe(true)
+      const tables = new Sqlite(file, { readonly: true })
+      const tracking = tables.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'effect_sql_migrations'").get()
+      tables.close()
+      expect(tracking).toEqual({ n: 0 })
+    }))
+
+  it.scoped("SQLite: a private in-memory database cannot be read-only", () =>
+    Effect.gen(function*() {
+      const error = yield* buildError(Database.layer({ url: "sqlite::memory:", readOnly: true }))
+      expect(error).toMatchObject({ reason: "Connection" })
+    }))
+})
+
+describePostgres("opening for reading only", () => {
+  it.scoped("reads, refuses a write with reason ReadOnly (every transaction starts READ ONLY), keeps the URL's options", () =>
+    Effect.gen(function*() {
+      const url = yield* freshPgDatabase()
+      yield* Effect.flatMap(SessionsRepo, (repo) => repo.insert({ id: "ro-1", projectId: "ro", configHash: "h" })).pipe(
+        Effect.provide(Repos.layerDatabase({ url }))
+      )
+      const withOptions = `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent("-c statement_timeout=54321")}`
+      const [found, refused, settings, applied] = yield* Effect.all([
+        Effect.flatMap(SessionsRepo, (repo) => repo.get("ro-1")),
+        Effect.flatMap(SessionsRepo, (repo) => Effect.flip(repo.insert({ id: "ro-2", projectId: "ro", configHash: "h" }))),
+        Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql<{ ro: string; timeout: string }>`SELECT current_setting('default_transaction_read_only') AS ro,
+            current_setting('statement_timeout') AS timeout`),
+        Database.MigrationsApplied
+      ]).pipe(Effect.provide(Repos.layerDatabase({ url: withOptions, readOnly: true })))
+      expect(found.id).toBe("ro-1")
+      expect(refused).toMatchObject({ _tag: "DbError", reason: "ReadOnly" })
+      expect(settings[0]).toEqual({ ro: "on", timeout: "54321ms" })
+      expect(applied).toEqual([])
+      const [rows] = yield* pgQuery(url, "SELECT id FROM sessions ORDER BY id")
+      expect(rows).toEqual([{ id: "ro-1" }])
+    }))
+})

@@ -34,14 +34,18 @@ export const ennioDb = Command.make("ennio-db", {
 
 /**
  * Runs `work` on the repositories over the database of `--database-url`, in a span named
- * after the command (the root of what `--trace` prints).
+ * after the command (the root of what `--trace` prints); opened for reading only when asked
+ * (see `DatabaseOptions.readOnly`).
  *
  * @since 0.1.0
  */
-export const withDatabase = (command: string) =>
+export const withDatabase = (command: string, options: { readonly readOnly?: boolean } = {}) =>
 <A, E>(
   work: Effect.Effect<A, E, Repos.Repositories | Database.DatabaseServices>
 ): Effect.Effect<A, E | DbError, Command.Command.Context<"ennio-db">> =>
-  Effect.flatMap(ennioDb, ({ databaseUrl }) => Effect.provide(work, Repos.layerDatabase({ url: databaseUrl }))).pipe(
+  Effect.flatMap(
+    ennioDb,
+    ({ databaseUrl }) => Effect.provide(work, Repos.layerDatabase({ url: databaseUrl, readOnly: options.readOnly }))
+  ).pipe(
     Effect.withSpan(`ennio-db ${command}`)
   )

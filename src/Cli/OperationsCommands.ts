@@ -20,9 +20,9 @@ import * as JsonOutput from "./JsonOutput.js"
 import * as ProgressBar from "./ProgressBar.js"
 
 /** Runs `work` on the Maintenance of the database of `--database-url`. */
-const withMaintenance = (command: string) =>
+const withMaintenance = (command: string, options: { readonly readOnly?: boolean } = {}) =>
 <A, E>(work: (maintenance: Maintenance.MaintenanceShape) => Effect.Effect<A, E>) =>
-  withDatabase(command)(Effect.provide(Effect.flatMap(Maintenance.Maintenance, work), Maintenance.layer))
+  withDatabase(command, options)(Effect.provide(Effect.flatMap(Maintenance.Maintenance, work), Maintenance.layer))
 
 /** A progress bar drawn on a terminal only, made when the total is first known. */
 const progressOn = (unit: string) => {
@@ -71,7 +71,7 @@ export const check = Command.make("check", {}, () =>
   Effect.gen(function*() {
     const { json } = yield* ennioDb
     const { finish, progress } = progressOn("rows")
-    const report = yield* withMaintenance("check")((maintenance) => maintenance.check(progress)).pipe(
+    const report = yield* withMaintenance("check", { readOnly: true })((maintenance) => maintenance.check(progress)).pipe(
       Effect.ensuring(finish)
     )
     if (json) {

@@ -27,6 +27,8 @@ export interface SqliteOptions {
   readonly busyTimeoutMs: number
   /** Runs on the new handle before anything can write to the file; a `DbError` it throws refuses the file untouched. */
   readonly inspect?: ((db: Sqlite.Database) => void) | undefined
+  /** Opens an existing file for reading only: nothing is created, switched or written. */
+  readonly readOnly?: boolean | undefined
 }
 
 const sqliteHeader = Buffer.from("SQLite format 3\0", "latin1")
@@ -57,10 +59,13 @@ const makeFolders = (folder: string): void => {
  * Checks the path before SQLite sees it, so that a file that is not a database is
  * refused without being touched, and creates a new database file with mode 0600.
  */
-const preparePath = (filename: string): Effect.Effect<void, DbError> =>
+const preparePath = (filename: string, readOnly: boolean): Effect.Effect<void, DbError> =>
   Effect.try({
     try: () => {
       const stat = fs.statSync(filename, { throwIfNoEntry: false })
+      if (stat === undefined && readOnly) {
+        throw connectionError(`Cannot open database ${filename} for reading: there is no such file`)
+      }
       if (stat === undefined) {
         // Folders it creates are private too: whoever can write there can swap the database or its WAL.
         makeFolders(path.dirname(filename))
@@ -105,10 +110,14 @@ const driverBusyTimeoutMs = 2
  */
 export const open = (options: SqliteOptions): Effect.Effect<Sqlite.Database, DbError, Scope.Scope> =>
   Effect.gen(function*() {
-    if (options.filename !== ":memory:") yield* preparePath(options.filename)
+    const readOnly = options.readOnly === true && options.filename !== ":memory:"
+    if (options.filename !== ":memory:") yield* preparePath(options.filename, readOnly)
     const refused = (error: unknown) => sqliteOpenError(options.filename, error)
     const db = yield* Effect.acquireRelease(
-      Effect.try({ try: () => new Sqlite(options.filename, { timeout: driverBusyTimeoutMs }), catch: refused }),
+      Effect.try({
+        try: () => new Sqlite(options.filename, { timeout: driverBusyTimeoutMs, readonly: readOnly, fileMustExist: readOnly }),
+        catch: refused
+      }),
       (db) => Effect.sync(() => db.close())
     )
     const deadline = performance.now() + options.busyTimeoutMs
@@ -116,6 +125,8 @@ export const open = (options: SqliteOptions): Effect.Effect<Sqlite.Database, DbE
       Effect.mapError(whileLocked(Effect.try({ try: run, catch: (error) => error }), isSqliteBusy, deadline), refused)
     const inspect = options.inspect
     if (inspect !== undefined) yield* step(() => inspect(db))
+    // The file is read as it is, in whichever journal mode it is in.
+    if (readOnly) return db
     if (options.filename !== ":memory:") {
       const mode = yield* step(() => String(db.pragma("journal_mode = WAL", { simple: true })))
       if (mode !== "wal") return yield* refused(new Error(`journal_mode is ${mode}, not wal`))

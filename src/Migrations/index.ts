@@ -47,8 +47,8 @@ export const latestMigrationId = Math.max(...Object.keys(migrations).map((key) =
 
 const runMigrator = Migrator.make({})
 
-/** The highest migration id recorded in the database, 0 when nothing is recorded yet. */
-const recordedMigrationId = Effect.gen(function*() {
+/** Whether the database has the migrations tracking table. */
+const hasMigrationsTable = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const tables = yield* sql.onDialectOrElse({
     pg: () =>
@@ -58,11 +58,32 @@ const recordedMigrationId = Effect.gen(function*() {
       sql<{ readonly found: number }>`SELECT count(*) AS found FROM sqlite_master
     WHERE type = 'table' AND name = ${migrationsTable}`
   })
-  if (Number(tables[0]?.found ?? 0) === 0) return 0
+  return Number(tables[0]?.found ?? 0) > 0
+})
+
+/** The highest migration id recorded in the database, 0 when nothing is recorded yet. */
+const recordedMigrationId = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  if (!(yield* hasMigrationsTable)) return 0
   const rows = yield* sql<{ readonly latest: number | null }>`SELECT max(migration_id) AS latest FROM ${
     sql(migrationsTable)
   }`
   return Number(rows[0]?.latest ?? 0)
+})
+
+/**
+ * The ids of the migrations the database records as applied, in order: none when it has no
+ * tracking table (a database the original implementation wrote). Reads only.
+ *
+ * @since 0.1.0
+ */
+export const recordedMigrations = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  if (!(yield* hasMigrationsTable)) return []
+  const rows = yield* sql<{ readonly migration_id: number }>`SELECT migration_id FROM ${
+    sql(migrationsTable)
+  } ORDER BY migration_id`
+  return rows.map((row) => Number(row.migration_id))
 })
 
 // The migrator wraps the driver's failure twice; the innermost message says what went wrong. A
@@ -279,6 +300,21 @@ FROM information_schema.columns WHERE table_schema = current_schema() AND table_
     if (refused !== undefined) return yield* refused
   })
 
+/**
+ * The inspection `migrateWith` starts with, alone: refuses a PostgreSQL schema that is not
+ * ennio-db's, reading only (SQLite files are inspected by `inspectSqlite` as they open).
+ *
+ * @since 0.1.0
+ */
+export const inspectWith = (
+  options: { readonly allowOtherTables: boolean }
+): Effect.Effect<void, DbError, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.onDialectOrElse({ pg: () => inspectPostgres(options), orElse: () => Effect.void })).pipe(
+      Effect.catchAllDefect((defect) => Effect.fail(migrationFailure(defect))),
+      Effect.catchIf((error) => !(error instanceof DbError), (error) => Effect.fail(migrationFailure(error)))
+    )
+
 const checkedRun = Effect.gen(function*() {
   const recorded = yield* recordedMigrationId
   if (recorded > latestMigrationId) return yield* newerDatabase(recorded)
@@ -325,7 +361,7 @@ export const migrateWith = (
 ): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, DbError, SqlClient.SqlClient> =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.zipRight(
-      sql.onDialectOrElse({ pg: () => inspectPostgres(options), orElse: () => Effect.void }),
+      inspectWith(options),
       Effect.flatMap(recordedMigrationId, (recorded) =>
         // Up to date, the common start: a few reads, no lock, no transaction.
         recorded === latestMigrationId ? Effect.succeed([]) : sql.onDialectOrElse({

@@ -14,7 +14,9 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Database from "../../src/Database.js"
 import * as Maintenance from "../../src/Maintenance.js"
+import { latestMigrationId } from "../../src/Migrations/index.js"
 import { freshPgDatabase, pgQuery, pgUrl } from "../fixtures/backends.js"
+import { originalSchema } from "../fixtures/originalSchema.js"
 import { buildCli, type CliRun, makeTempDir } from "./fixtures/cli.js"
 
 type Cli = Awaited<ReturnType<typeof buildCli>>
@@ -102,6 +104,34 @@ describe("check", () => {
     expect(run.stdout).toMatch(/decode  session_metrics  \S+  ci_runs  /)
     expect(run.stdout).toMatch(/foreign_key  events  rowid \d+  /)
     expect(run.stdout).toMatch(/migration  effect_sql_migrations  3  migration_id  /)
+  })
+})
+
+describe("check reads only", () => {
+  it("an original implementation's file: every migration reported missing, exit 1, the file not migrated", async () => {
+    const { file, url } = fresh("original.db")
+    const db = new Sqlite(file)
+    db.exec(originalSchema)
+    db.prepare("INSERT INTO sessions (id, project_id, config_hash) VALUES ('old-1', 'old', 'cfg')").run()
+    db.close()
+    const before = fs.readFileSync(file)
+    const run = await cli(["--database-url", url, "--json", "check"])
+    expect(run.code).toBe(1)
+    const report = JSON.parse(run.stdout)
+    expect(report.migration).toEqual({ applied: 0, latest: latestMigrationId })
+    expect(report.problems.map((problem: { id: string }) => problem.id)).toEqual(
+      Array.from({ length: latestMigrationId }, (_, i) => String(i + 1))
+    )
+    expect(report.rows.sessions).toBe(1)
+    expect(fs.readFileSync(file).equals(before)).toBe(true)
+  })
+
+  it("a database that does not exist: refused, and no file is created", async () => {
+    const { file, url } = fresh(path.join("nowhere", "absent.db"))
+    const run = await cli(["--database-url", url, "check"])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/no such file/)
+    expect(fs.existsSync(path.dirname(file))).toBe(false)
   })
 })
 
