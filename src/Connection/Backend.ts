@@ -64,6 +64,16 @@ export interface BackendShape {
    * sends multi-row inserts, each a round trip.
    */
   readonly insertRows: (table: Table, rows: ReadonlyArray<TableRow>) => Effect.Effect<void, SqlError>
+  /**
+   * The most rows `insertRows` writes in one statement: up to this many, it is atomic without
+   * a transaction around it (1 on SQLite, where each row is its own statement).
+   */
+  readonly rowsPerStatement: number
+  /**
+   * Whether writes run on many connections at once (PostgreSQL's pool), so that a lone write
+   * gains nothing from waiting for a writer; SQLite has one connection, which a writer owns.
+   */
+  readonly concurrentWrites: boolean
   /** How rows are ordered and compared by time. */
   readonly time: TimeOrder.TimeOrder
   /**
@@ -113,6 +123,8 @@ export const fromClient = (sql: SqlClient.SqlClient): BackendShape => ({
       (chunk) => sql`INSERT INTO ${sql(table)} ${sql.insert(chunk)}`.raw,
       { discard: true }
     ),
+  rowsPerStatement,
+  concurrentWrites: sql.onDialectOrElse({ pg: () => true, orElse: () => false }),
   time: TimeOrder.make(sql),
   isolate: sql.onDialectOrElse({
     pg: () => <A, E>(effect: Effect.Effect<A, E>) => sql.withTransaction(effect),

@@ -20,7 +20,7 @@ import * as crypto from "node:crypto"
 import { DbError } from "../Schemas/Errors.js"
 import * as Spans from "../Spans.js"
 import { typedTransactions } from "./Failures.js"
-import { Backend, type BackendShape, fromClient } from "./Backend.js"
+import { Backend, type BackendShape, fromClient, type Table, type TableRow } from "./Backend.js"
 import * as PostgresChanges from "./PostgresChanges.js"
 
 /** @since 0.1.0 */
@@ -134,6 +134,8 @@ export const make = (
       Context.add(Backend, {
         ...ordinary,
         ...statementPath(pool, ordinary),
+        rowsPerStatement: rowsPerUnnest,
+        concurrentWrites: true,
         changes: PostgresChanges.make({
           url: options.url,
           display: options.display,
@@ -149,13 +151,74 @@ export const make = (
 const namedStatementCapacity = 256
 
 /**
- * The statement path outside transactions: one `pool.query` a statement, named after its text
- * so that each connection parses and plans it once (the server's generic plan then serves
- * every call) where @effect/sql sends Parse with every call. Inside a transaction, or with a
- * statement transformer installed, statements take @effect/sql's own path, on the
- * transaction's connection.
+ * `insertRows` on PostgreSQL: one `INSERT … SELECT * FROM unnest(…)` a table, one array a
+ * column, so that any number of rows is one statement of constant text (parsed once per
+ * connection) and one round trip, its rows inserted in array order. The columns are those of
+ * the table's row codec, with their PostgreSQL types (the migrations').
  */
-const statementPath = (pool: Pg.Pool, ordinary: BackendShape): Pick<BackendShape, "run" | "values"> => {
+const unnestInserts: Record<Table, { readonly columns: ReadonlyArray<string>; readonly text: string }> = {
+  sessions: {
+    columns: [
+      "id", "project_id", "status", "activity", "branch", "issue_id", "workspace_path", "runtime_handle", "agent_info",
+      "agent_name", "pr_url", "pr_number", "tmux_name", "config_hash", "role", "metadata", "created_at",
+      "last_activity_at", "restored_at", "archived_at"
+    ],
+    text: `INSERT INTO sessions (id, project_id, status, activity, branch, issue_id, workspace_path, runtime_handle,
+  agent_info, agent_name, pr_url, pr_number, tmux_name, config_hash, role, metadata, created_at, last_activity_at,
+  restored_at, archived_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[],
+  $9::jsonb[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::jsonb[],
+  $17::timestamptz[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[])`
+  },
+  events: {
+    columns: ["id", "event_type", "priority", "session_id", "project_id", "timestamp", "message", "data"],
+    text: `INSERT INTO events (id, event_type, priority, session_id, project_id, timestamp, message, data)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+  $8::jsonb[])`
+  },
+  projects: {
+    columns: ["project_id", "name", "repo", "path", "default_branch", "config_hash", "created_at", "updated_at"],
+    text: `INSERT INTO projects (project_id, name, repo, path, default_branch, config_hash, created_at, updated_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+  $8::timestamptz[])`
+  },
+  session_metrics: {
+    columns: [
+      "session_id", "total_tokens_in", "total_tokens_out", "estimated_cost_usd", "ci_runs", "ci_failures",
+      "review_rounds", "time_to_first_pr_secs", "time_to_merge_secs", "updated_at"
+    ],
+    text: `INSERT INTO session_metrics (session_id, total_tokens_in, total_tokens_out, estimated_cost_usd, ci_runs,
+  ci_failures, review_rounds, time_to_first_pr_secs, time_to_merge_secs, updated_at)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[],
+  $8::bigint[], $9::bigint[], $10::timestamptz[])`
+  }
+}
+
+/**
+ * Rows one `unnest` insert sends: far more than a group-commit batch (512), so that a batch is
+ * one statement, and a bounded message for a bulk copy.
+ */
+const rowsPerUnnest = 10_000
+
+/** The connection of the fiber's transaction, when it is @effect/sql-pg's (which holds a `pg` client). */
+const transactionClient = (context: Context.Context<never>): Pg.PoolClient | undefined | false => {
+  const transaction = Context.getOption(context, SqlClient.TransactionConnection)
+  if (transaction._tag === "None") return undefined
+  const client = (transaction.value[0] as { readonly pg?: unknown }).pg
+  return client instanceof Pg.Client ? client as Pg.PoolClient : false
+}
+
+/**
+ * The statement path: one `query` a statement, named after its text so that each connection
+ * parses and plans it once (the server's generic plan then serves every call) where
+ * @effect/sql sends Parse with every call; on the pool outside a transaction, on the
+ * transaction's own connection inside one. With a statement transformer installed (or a
+ * transaction on a connection made elsewhere), statements take @effect/sql's own path.
+ */
+const statementPath = (
+  pool: Pg.Pool,
+  ordinary: BackendShape
+): Pick<BackendShape, "run" | "values" | "insertRows"> => {
   const names = new Map<string, string>()
   const nameOf = (text: string): string | undefined => {
     let name = names.get(text)
@@ -165,28 +228,60 @@ const statementPath = (pool: Pg.Pool, ordinary: BackendShape): Pick<BackendShape
     }
     return name
   }
-  const query = (text: string, params: ReadonlyArray<unknown>, rowMode: "array" | undefined) =>
+  const query = (
+    client: Pg.PoolClient | undefined,
+    text: string,
+    params: ReadonlyArray<unknown>,
+    rowMode: "array" | undefined
+  ) =>
     Effect.async<ReadonlyArray<any>, SqlError>((resume) => {
       // `rowMode: "array"` (rows as arrays) is one of pg's overloads; the config is one object either way.
       const compiled = { name: nameOf(text), text, values: params as Array<unknown>, ...(rowMode ? { rowMode } : {}) }
-      pool.query(compiled as Pg.QueryConfig).then(
-        (result) => resume(Effect.succeed(result.rows)),
-        (cause) => resume(Effect.fail(new SqlError({ cause, message: "Failed to execute statement" })))
-      )
+      const done = (result: Pg.QueryResult<any>) => resume(Effect.succeed(result.rows))
+      const failed = (cause: unknown) => resume(Effect.fail(new SqlError({ cause, message: "Failed to execute statement" })))
+      if (client === undefined) pool.query(compiled as Pg.QueryConfig).then(done, failed)
+      else client.query(compiled as Pg.QueryConfig).then(done, failed)
     })
   const runner = (values: boolean) =>
   <A>(statement: Statement.Statement<any>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
     Effect.withFiberRuntime((fiber) => {
-      if (
-        fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
-        Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
-      ) {
+      const client = transactionClient(fiber.currentContext)
+      if (client === false || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") {
         return (values ? ordinary.values(statement) : ordinary.run(statement)) as Effect.Effect<ReadonlyArray<A>, SqlError>
       }
       const [text, params] = statement.compile()
-      return Spans.statement("postgresql", text, values ? "executeValues" : "execute", 1, query(text, params, values ? "array" : undefined))
+      return Spans.statement(
+        "postgresql",
+        text,
+        values ? "executeValues" : "execute",
+        1,
+        query(client, text, params, values ? "array" : undefined)
+      )
     })
-  return { run: runner(false), values: runner(true) }
+  const insertRows = (table: Table, rows: ReadonlyArray<TableRow>): Effect.Effect<void, SqlError> =>
+    Effect.withFiberRuntime((fiber) => {
+      if (rows.length === 0) return Effect.void
+      const { columns, text } = unnestInserts[table]
+      const first = rows[0] as Record<string, unknown>
+      const client = transactionClient(fiber.currentContext)
+      // Rows of another shape than the codec's (or a transformer, or a foreign transaction): the ordinary multi-row inserts.
+      if (
+        client === false || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
+        Object.keys(first).length !== columns.length || !columns.every((column) => column in first)
+      ) return ordinary.insertRows(table, rows)
+      const chunks: Array<Effect.Effect<ReadonlyArray<any>, SqlError>> = []
+      for (let start = 0; start < rows.length; start += rowsPerUnnest) {
+        const chunk = rows.slice(start, start + rowsPerUnnest) as ReadonlyArray<Record<string, unknown>>
+        const arrays = columns.map((column) => {
+          const array: Array<unknown> = new Array(chunk.length)
+          for (let i = 0; i < chunk.length; i++) array[i] = chunk[i]![column]
+          return array
+        })
+        chunks.push(Spans.statement("postgresql", text, "execute", chunk.length, query(client, text, arrays, undefined)))
+      }
+      return chunks.length === 1 ? Effect.asVoid(chunks[0]!) : Effect.forEach(chunks, (chunk) => chunk, { discard: true })
+    })
+  return { run: runner(false), values: runner(true), insertRows }
 }
 
 const describe = (cause: unknown): string => {

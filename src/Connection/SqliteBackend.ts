@@ -107,6 +107,8 @@ const makeBackend = (
     run: runner(false),
     values: runner(true),
     insertRows,
+    rowsPerStatement: 1,
+    concurrentWrites: false,
     time: TimeOrder.make(sql),
     isolate: ordinary.isolate,
     changes: filename === ":memory:"

@@ -216,7 +216,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           Query.childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })
         ).pipe(Effect.as(event)),
       writeBatch: (items: ReadonlyArray<Prepared>) =>
-        plain.insertRows("events", items.map(({ row }) => row)).pipe(Effect.as(items.map(({ event }) => event)))
+        plain.insertRows("events", items.map(({ row }) => row)).pipe(Effect.as(items.map(({ event }) => event))),
+      // One statement up to this many rows (PostgreSQL's unnest insert): no transaction around it.
+      atomicBatch: backend.rowsPerStatement
     })
 
     const insert = (input: EventInsert): Effect.Effect<OrchestratorEvent, NotFound | AlreadyExists | DbError> =>

@@ -4,7 +4,10 @@
  * committed, and a write that fails fails only its own caller.
  *
  * The hand-off is a plain array and one `Effect.async` per caller: a Queue and a Deferred
- * per write cost more than the SQLite statement they wait for.
+ * per write cost more than the SQLite statement they wait for. Where the database takes
+ * writes on many connections (PostgreSQL), a write that finds nothing in flight runs at once
+ * on its caller's fiber, with no hand-off; only the writes that arrive while it (or a batch)
+ * is in flight are gathered into the next batch.
  *
  * @since 0.1.0
  */
@@ -55,6 +58,11 @@ export interface GroupCommitOptions<A, B, E> {
   readonly writeBatch?: ((items: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<B>, E | DbError>) | undefined
   /** The most writes one transaction gathers. */
   readonly maxBatch?: number | undefined
+  /**
+   * Up to this many items, `writeBatch` is one statement, atomic alone: such a batch runs
+   * without BEGIN and COMMIT around it (default 1: every batch of two or more is a transaction).
+   */
+  readonly atomicBatch?: number | undefined
 }
 
 /**
@@ -70,6 +78,7 @@ export const make = <A, B, E>(
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const maxBatch = options.maxBatch ?? 512
+    const atomicBatch = options.atomicBatch ?? 1
     let pending: Array<Pending<A, B, E>> = []
     let closed = false
     // The writer, when it is waiting for work.
@@ -88,6 +97,10 @@ export const make = <A, B, E>(
     )
 
     const backend = yield* Backend.current
+    // On a database of many connections, a lone write runs on its caller's fiber (see `alone`).
+    const direct = backend.concurrentWrites
+    // Lone writes and batches in flight: while there is one, writes wait to be gathered.
+    let inFlight = 0
     // A write that fails must leave the batch's transaction usable for the next (see Backend.isolate).
     const isolate = (effect: Effect.Effect<B, E | DbError>): Effect.Effect<B, E | DbError> =>
       Effect.mapError(backend.isolate(effect), (e) => isSqlError(e) ? queryError(e) : e)
@@ -116,8 +129,11 @@ export const make = <A, B, E>(
       if (batch.length === 1) return Effect.map(Effect.exit(options.write(batch[0]!.item)), (exit) => [exit])
       const writeBatch = options.writeBatch
       if (writeBatch === undefined) return oneByOne(batch)
-      // A failed batch rolls back whole; the items are then written again one by one.
-      return sql.withTransaction(withLateWrites(batch, () => writeBatch(batch.map((entry) => entry.item)))).pipe(
+      // A failed batch rolls back whole (or, one statement, fails whole); the items are then written again one by one.
+      const written = batch.length <= atomicBatch
+        ? writeBatch(batch.map((entry) => entry.item))
+        : sql.withTransaction(withLateWrites(batch, () => writeBatch(batch.map((entry) => entry.item))))
+      return written.pipe(
         Effect.map((results) => results.map((result) => Exit.succeed(result))),
         Effect.orElse(() => oneByOne(batch))
       )
@@ -134,11 +150,14 @@ export const make = <A, B, E>(
         for (const entry of batch) entry.resume(failed)
       })
 
+    // The callers a batch just answered, and any other fiber ready to run, submit before the
+    // next batch is taken: one larger batch instead of a small one and a large one.
+    const gathered = Effect.zipRight(Effect.yieldNow(), Effect.sync(() => take(maxBatch)))
     const nextBatch = Effect.suspend(() =>
-      pending.length > 0 ? Effect.sync(() => take(maxBatch)) : Effect.async<Array<Pending<A, B, E>>>((resume) => {
+      pending.length > 0 && inFlight === 0 ? gathered : Effect.async<Array<Pending<A, B, E>>>((resume) => {
         wake = () => {
           wake = undefined
-          resume(Effect.sync(() => take(maxBatch)))
+          resume(gathered)
         }
         return Effect.sync(() => {
           wake = undefined
@@ -148,7 +167,12 @@ export const make = <A, B, E>(
 
     // A batch once taken is committed and answered even while the scope closes.
     yield* nextBatch.pipe(
-      Effect.flatMap((batch) => batch.length === 0 ? Effect.void : Effect.uninterruptible(commitBatch(batch))),
+      Effect.flatMap((batch) => {
+        if (batch.length === 0) return Effect.void
+        inFlight++
+        // Its callers submit again before the writer is idle: gathered, not one of them alone.
+        return Effect.ensuring(Effect.uninterruptible(commitBatch(batch)), Effect.zipRight(Effect.yieldNow(), ended))
+      }),
       Effect.forever,
       Effect.forkScoped
     )
@@ -158,14 +182,32 @@ export const make = <A, B, E>(
         if (closed) return resume(closedExit)
         const entry: Pending<A, B, E> = { item, resume, abandoned: false }
         pending.push(entry)
-        wake?.()
+        // While a write is in flight the writer waits for it to end, gathering.
+        if (inFlight === 0) wake?.()
         return Effect.sync(() => {
           entry.abandoned = true
         })
       })
 
+    /** A lone write or a batch has ended: what gathered meanwhile is the next batch. */
+    const ended = Effect.sync(() => {
+      inFlight--
+      if (inFlight === 0 && pending.length > 0) wake?.()
+    })
+    /** A write that found nothing in flight: one statement on the caller's fiber; what arrives meanwhile waits for it. */
+    const alone = (item: A): Effect.Effect<B, E | DbError> => {
+      inFlight++
+      return Effect.ensuring(options.write(item), ended)
+    }
+
     return (item: A): Effect.Effect<B, E | DbError> =>
-      Effect.withFiberRuntime((fiber) => writesDirectly(fiber) ? options.write(item) : submit(item))
+      Effect.withFiberRuntime((fiber) =>
+        writesDirectly(fiber)
+          ? options.write(item)
+          : direct && inFlight === 0 && !closed && pending.length === 0
+          ? alone(item)
+          : submit(item)
+      )
   })
 
 /**
