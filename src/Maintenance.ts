@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { Backend, type Table, type TableRow } from "./Connection/Backend.js"
@@ -229,6 +230,36 @@ const fsyncPath = (file: string, flags: string) => {
 // Reads of one database inside the other's transaction must not run on that transaction's connection.
 const outsideTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.mapInputContext(effect, (context: Context.Context<R>) => Context.omit(SqlClient.TransactionConnection)(context) as Context.Context<R>)
+
+/**
+ * Runs `use` on `self` as it was at one instant while others keep writing: on PostgreSQL in one
+ * REPEATABLE READ, READ ONLY transaction; on SQLite on a consistent copy of the file (`VACUUM
+ * INTO` a private folder of the system's temporary folder, removed after, whatever the outcome).
+ */
+const atOneInstant = <A, E>(
+  self: MaintenanceShape,
+  use: (source: MaintenanceShape) => Effect.Effect<A, E>
+): Effect.Effect<A, E | DbError> =>
+  Option.match(self.housekeeping.readSnapshot, {
+    onSome: (readSnapshot) => readSnapshot((reads) => use({ ...self, housekeeping: reads })),
+    onNone: () =>
+      Option.match(self.housekeeping.copyFileInto, {
+        onNone: () => use(self),
+        onSome: (copyInto) =>
+          Effect.scoped(Effect.gen(function*() {
+            const folder = yield* Effect.acquireRelease(
+              fileSync(
+                "Cannot make a temporary folder for a snapshot of the database",
+                () => fs.mkdtempSync(path.join(os.tmpdir(), "ennio-db-snapshot-"))
+              ),
+              (folder) => Effect.sync(() => fs.rmSync(folder, { recursive: true, force: true }))
+            )
+            const file = path.join(folder, "snapshot.db")
+            yield* copyInto(file)
+            return yield* use(yield* opened(`sqlite:${file}`, { readOnly: true }))
+          }))
+      })
+  })
 
 /**
  * Copies every row of `source` into `target`, which must be empty, in one transaction of the
@@ -445,31 +476,32 @@ const make = Effect.gen(function*() {
           for (const table of Housekeeping.tablesInOrder) checksums[table] = (yield* tableChecksum(housekeeping, table)).checksum
           return { rows, checksums }
         }
-        return yield* copyBetween(yield* opened(`sqlite:${path.resolve(file)}`), self, progress)
+        return yield* copyBetween(yield* opened(`sqlite:${path.resolve(file)}`, { readOnly: true }), self, progress)
       }).pipe(Effect.scoped, Spans.traced("Maintenance.restore", { "ennio.restore.file": file })),
     exportLines: (write, progress = noProgress) =>
-      Effect.gen(function*() {
-        yield* write(`${JSON.stringify({ format: exportFormat, version: exportVersion, migration: latestMigrationId })}\n`)
-        const counts = emptyCounts()
-        let total = 0
-        for (const table of Housekeeping.tablesInOrder) total += yield* housekeeping.count(table)
-        let done = 0
-        for (const table of Housekeeping.tablesInOrder) {
-          yield* eachPage(housekeeping, table, (page) =>
-            Effect.gen(function*() {
-              let text = ""
-              for (const values of page) {
-                const row = yield* canonicalRow(table, values.slice(1))
-                text += `${JSON.stringify({ table, row: exportedRow(table, row) })}\n`
-              }
-              yield* write(text)
-              counts[table] += page.length
-              done += page.length
-              yield* progress(done, total)
-            })).pipe(Effect.catchTag("MaintenanceError", (error) => Effect.die(error)))
-        }
-        return counts
-      }).pipe(Spans.traced("Maintenance.export")),
+      atOneInstant(self, (source) =>
+        Effect.gen(function*() {
+          yield* write(`${JSON.stringify({ format: exportFormat, version: exportVersion, migration: latestMigrationId })}\n`)
+          const counts = emptyCounts()
+          let total = 0
+          for (const table of Housekeeping.tablesInOrder) total += yield* source.housekeeping.count(table)
+          let done = 0
+          for (const table of Housekeeping.tablesInOrder) {
+            yield* eachPage(source.housekeeping, table, (page) =>
+              Effect.gen(function*() {
+                let text = ""
+                for (const values of page) {
+                  const row = yield* canonicalRow(table, values.slice(1))
+                  text += `${JSON.stringify({ table, row: exportedRow(table, row) })}\n`
+                }
+                yield* write(text)
+                counts[table] += page.length
+                done += page.length
+                yield* progress(done, total)
+              })).pipe(Effect.catchTag("MaintenanceError", (error) => Effect.die(error)))
+          }
+          return counts
+        })).pipe(Spans.traced("Maintenance.export")),
     importFile: (file, progress = noProgress) =>
       Effect.gen(function*() {
         for (const table of Housekeeping.tablesInOrder) {
@@ -584,8 +616,8 @@ const importedRow = (line: unknown): Either.Either<{ readonly table: Table; read
 export const layer: Layer.Layer<Maintenance, never, SqlClient.SqlClient> = Layer.effect(Maintenance, make)
 
 /** The maintenance of the database at `url`, opened for the scope. */
-const opened = (url: string) =>
-  Effect.flatMap(Layer.build(Layer.provide(layer, Database.layer({ url }))), (context) =>
+const opened = (url: string, options: { readonly readOnly?: boolean } = {}) =>
+  Effect.flatMap(Layer.build(Layer.provide(layer, Database.layer({ url, readOnly: options.readOnly }))), (context) =>
     Effect.succeed(Context.get(context, Maintenance)))
 
 /**
@@ -601,9 +633,10 @@ export const copy = (
   progress: Progress = noProgress
 ): Effect.Effect<CopyReport, DbError | MaintenanceError> =>
   Effect.gen(function*() {
-    const source = yield* opened(from)
+    // The source is only read: opened read-only, it is not migrated either.
+    const source = yield* opened(from, { readOnly: true })
     const target = yield* opened(to)
-    return yield* copyBetween(source, target, progress)
+    return yield* atOneInstant(source, (snapshot) => copyBetween(snapshot, target, progress))
   }).pipe(
     Effect.scoped,
     Spans.traced("Maintenance.copy", { "ennio.copy.from": Database.redactUrl(from), "ennio.copy.to": Database.redactUrl(to) })

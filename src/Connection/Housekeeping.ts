@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { eventColumns } from "../Schemas/Event.js"
@@ -15,7 +16,7 @@ import { sessionColumns } from "../Schemas/Session.js"
 import { sessionMetricsColumns } from "../Schemas/SessionMetrics.js"
 import type { DbError } from "../Schemas/Errors.js"
 import type { BackendShape, Table, TableRow } from "./Backend.js"
-import { queryError } from "./Failures.js"
+import { queryError, transaction } from "./Failures.js"
 
 /** A problem the database's own checks report, in its words. */
 export interface StructuralProblem {
@@ -36,6 +37,11 @@ export interface Housekeeping {
   readonly vacuum: Effect.Effect<void, DbError>
   /** SQLite only: a consistent copy of the database into `file` (`VACUUM INTO`), which must not exist. */
   readonly copyFileInto: Option.Option<(file: string) => Effect.Effect<void, DbError>>
+  /**
+   * PostgreSQL only: runs `use` with reads (`page`, `count`) that all see one instant, in one
+   * REPEATABLE READ, READ ONLY transaction, however long `use` takes (SQLite copies the file).
+   */
+  readonly readSnapshot: Option.Option<ReadSnapshot>
   /** One page of `table`'s rows after `after` (the first page when `None`): each the order key, then the codec's columns. */
   readonly page: (
     table: Table,
@@ -47,6 +53,11 @@ export interface Housekeeping {
   /** Inserts rows as the row codecs encode them (see `Backend.insertRows`). */
   readonly insertRows: (table: Table, rows: ReadonlyArray<TableRow>) => Effect.Effect<void, DbError>
 }
+
+/** @since 0.1.0 */
+export type ReadSnapshot = <A, E, R>(
+  use: (reads: Housekeeping) => Effect.Effect<A, E, R>
+) => Effect.Effect<A, E | DbError, R>
 
 /** The tables in the order a copy writes them: parents first. */
 export const tablesInOrder: ReadonlyArray<Table> = ["projects", "sessions", "events", "session_metrics"]
@@ -105,7 +116,25 @@ export const make = (sql: SqlClient.SqlClient, backend: BackendShape): Housekeep
     }))
   ]))
 
-  return sql.onDialectOrElse({
+  const readSnapshot: ReadSnapshot = (use) =>
+    transaction(sql)(Effect.gen(function*() {
+      yield* rows(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`)
+      const connection = yield* SqlClient.TransactionConnection
+      const inSnapshot = <A>(read: Effect.Effect<A, DbError>) =>
+        Effect.provideService(read, SqlClient.TransactionConnection, connection)
+      const reads: Housekeeping = {
+        ...self,
+        page: (table, after, limit) => inSnapshot(page(table, after, limit)),
+        count: (table) => inSnapshot(count(table))
+      }
+      // `use` may open transactions of other databases: the snapshot's connection is only for its reads.
+      return yield* Effect.mapInputContext(
+        use(reads),
+        (context: Context.Context<any>) => Context.omit(SqlClient.TransactionConnection)(context)
+      )
+    }))
+
+  const self: Housekeeping = sql.onDialectOrElse({
     pg: (): Housekeeping => ({
       dialect: "postgres",
       structure: Effect.gen(function*() {
@@ -137,6 +166,7 @@ export const make = (sql: SqlClient.SqlClient, backend: BackendShape): Housekeep
       ),
       vacuum: Effect.asVoid(rows(sql`VACUUM`)),
       copyFileInto: Option.none(),
+      readSnapshot: Option.some(readSnapshot),
       page,
       count,
       insertRows
@@ -168,9 +198,11 @@ export const make = (sql: SqlClient.SqlClient, backend: BackendShape): Housekeep
       ),
       vacuum: Effect.zipRight(rows(sql`VACUUM`), rows(sql`PRAGMA wal_checkpoint(TRUNCATE)`)).pipe(Effect.asVoid),
       copyFileInto: Option.some((file: string) => Effect.asVoid(rows(sql`VACUUM INTO ${file}`))),
+      readSnapshot: Option.none(),
       page,
       count,
       insertRows
     })
   })
+  return self
 }

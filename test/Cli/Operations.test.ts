@@ -330,6 +330,121 @@ describe("export and import", () => {
   })
 })
 
+/**
+ * Writer processes that each commit, until stopped, a new session and its event together
+ * (`ws<w>-<n>`, `we<w>-<n>`) and a second event for their first session, into `url`'s database.
+ */
+const pairedWriters = (url: string, count: number) => {
+  const sqliteWriter = `
+    const Sqlite = require("better-sqlite3")
+    const db = new Sqlite(process.argv[1]); db.pragma("busy_timeout = 10000")
+    const w = process.argv[2], at = () => new Date().toISOString()
+    const session = db.prepare("INSERT INTO sessions (id, project_id, status, config_hash, created_at, last_activity_at) VALUES (?, 'p', 'working', 'h', ?, ?)")
+    const event = db.prepare("INSERT INTO events (id, event_type, priority, session_id, project_id, timestamp, message, data) VALUES (?, 'ci_failing', 'action', ?, 'p', ?, 'm', '{}')")
+    const pair = db.transaction((n) => {
+      session.run("ws" + w + "-" + n, at(), at()); event.run("we" + w + "-" + n, "ws" + w + "-" + n, at())
+      if (n > 0) event.run("wx" + w + "-" + n, "ws" + w + "-0", at())
+    })
+    let n = 0, stop = false
+    process.on("SIGTERM", () => { stop = true })
+    const loop = () => { for (let i = 0; i < 20 && !stop; i++) pair(n++); if (stop) { console.log(n); db.close() } else setImmediate(loop) }
+    loop()
+  `
+  const pgWriter = `
+    const { Client } = require("pg")
+    const client = new Client({ connectionString: process.argv[1] })
+    const w = process.argv[2]
+    let n = 0, stop = false
+    process.on("SIGTERM", () => { stop = true })
+    const main = async () => {
+      await client.connect()
+      while (!stop) {
+        await client.query("BEGIN")
+        await client.query("INSERT INTO sessions (id, project_id, status, config_hash) VALUES ($1, 'p', 'working', 'h')", ["ws" + w + "-" + n])
+        await client.query("INSERT INTO events (id, event_type, priority, session_id, project_id, message) VALUES ($1, 'ci_failing', 'action', $2, 'p', 'm')", ["we" + w + "-" + n, "ws" + w + "-" + n])
+        if (n > 0) await client.query("INSERT INTO events (id, event_type, priority, session_id, project_id, message) VALUES ($1, 'ci_failing', 'action', $2, 'p', 'm')", ["wx" + w + "-" + n, "ws" + w + "-0"])
+        await client.query("COMMIT")
+        n++
+      }
+      console.log(n)
+      await client.end()
+    }
+    main()
+  `
+  const target = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url
+  return Array.from({ length: count }, (_, w) => {
+    const child = spawn(process.execPath, ["-e", url.startsWith("sqlite:") ? sqliteWriter : pgWriter, target, String(w)], {
+      cwd: path.resolve(__dirname, "../.."),
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk))
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
+    return { stop: () => (child.kill("SIGTERM"), exited.then(() => Number(out.trim()))) }
+  })
+}
+
+/** Each writer's rows in a copy: its sessions, its paired events and its second events, as numbers. */
+const writerRows = (rows: { sessions: Array<{ id: string }>; events: Array<{ id: string }> }, w: number) => {
+  const numbers = (ids: Array<{ id: string }>, prefix: string) =>
+    ids.filter(({ id }) => id.startsWith(`${prefix}${w}-`)).map(({ id }) => Number(id.split("-")[1])).sort((a, b) => a - b)
+  return { sessions: numbers(rows.sessions, "ws"), paired: numbers(rows.events, "we"), second: numbers(rows.events, "wx") }
+}
+
+const expectOneInstant = (rows: { sessions: Array<{ id: string }>; events: Array<{ id: string }> }, writers: number) => {
+  for (let w = 0; w < writers; w++) {
+    const { paired, second, sessions } = writerRows(rows, w)
+    // A prefix of the writer's commits, each whole: session n with its event, and the second event from 1 on.
+    expect(sessions.length).toBeGreaterThan(0)
+    expect(sessions).toEqual(Array.from({ length: sessions.length }, (_, i) => i))
+    expect(paired).toEqual(sessions)
+    expect(second).toEqual(sessions.slice(1))
+  }
+}
+
+describe("copy and export of a database others keep writing", () => {
+  it("SQLite: the copy and the export are the database at one instant, a prefix of each writer's commits", async () => {
+    const { file, url } = fresh("live-source.db")
+    fs.copyFileSync(demoFile, file)
+    const writers = pairedWriters(url, 2)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const target = fresh("live-copy.db")
+    const exported = path.join(temp.dir, "live.jsonl")
+    // A temporary folder of their own, to see that the snapshots' copies are removed.
+    const tmp = path.join(temp.dir, "tmp")
+    fs.mkdirSync(tmp)
+    const copied = await cli(["--json", "copy", "--from", url, "--to", target.url], { env: { TMPDIR: tmp } })
+    const exportRun = await cli(["--database-url", url, "export", "--out", exported], { env: { TMPDIR: tmp } })
+    const committed = await Promise.all(writers.map((writer) => writer.stop()))
+    expect(json(copied).copied.sessions).toBeGreaterThan(200)
+    expect(exportRun.code).toBe(0)
+    expectOneInstant(sqliteRows(target.file) as any, 2)
+    const lines = fs.readFileSync(exported, "utf8").trimEnd().split("\n").slice(1).map((line) => JSON.parse(line))
+    expectOneInstant({
+      sessions: lines.filter((line) => line.table === "sessions").map((line) => line.row),
+      events: lines.filter((line) => line.table === "events").map((line) => line.row)
+    }, 2)
+    for (const [w, n] of committed.entries()) {
+      expect(writerRows(sqliteRows(target.file) as any, w).sessions.length).toBeLessThanOrEqual(n)
+    }
+    expect(fs.readdirSync(tmp)).toEqual([])
+  }, 60_000)
+
+  it.skipIf(pgUrl === undefined)("PostgreSQL: the copy is the database at one instant (one REPEATABLE READ snapshot)", async () => {
+    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const pg = yield* freshPgDatabase()
+      json(yield* Effect.promise(() => cli(["--json", "copy", "--from", demoUrl, "--to", pg])))
+      const writers = pairedWriters(pg, 2)
+      yield* Effect.sleep("500 millis")
+      const target = fresh("live-from-pg.db")
+      const copied = yield* Effect.promise(() => cli(["--json", "copy", "--from", pg, "--to", target.url]))
+      yield* Effect.promise(() => Promise.all(writers.map((writer) => writer.stop())))
+      expect(json(copied).copied.sessions).toBeGreaterThan(200)
+      expectOneInstant(sqliteRows(target.file) as any, 2)
+    })))
+  }, 60_000)
+})
+
 describe.skipIf(pgUrl === undefined)("copy between SQLite and PostgreSQL", () => {
   it("SQLite → PostgreSQL → SQLite is equal row for row, and check passes on PostgreSQL", async () => {
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
