@@ -78,13 +78,27 @@ const makeBackend = (
       return Spans.statement("sqlite", text, values ? "executeValues" : "execute", 1, execute)
     })
 
+  // The insert of each table, compiled once for the keys its rows have (the row codec's, in order).
+  const inserts = new Map<Table, { readonly keys: ReadonlyArray<string>; readonly text: string }>()
+  const insertText = (table: Table, first: TableRow): string => {
+    const keys = Object.keys(first)
+    const known = inserts.get(table)
+    if (known !== undefined && known.keys.length === keys.length && known.keys.every((key, i) => key === keys[i])) {
+      return known.text
+    }
+    // The table named as the repositories' own statements name it (unquoted: one of four constants).
+    const [text] = sql`INSERT INTO ${sql.literal(table)} ${sql.insert(first)}`.compile()
+    inserts.set(table, { keys, text })
+    return text
+  }
+
   const insertRows = (table: Table, rows: ReadonlyArray<TableRow>): Effect.Effect<void, SqlError> =>
     Effect.withFiberRuntime((fiber) => {
       if (rows.length === 0) return Effect.void
       if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return ordinary.insertRows(table, rows)
       // The text @effect/sql compiles for the first row; every row binds its values in the same key order.
       const first: TableRow = rows[0]!
-      const [text] = sql`INSERT INTO ${sql(table)} ${sql.insert(first)}`.compile()
+      const text = insertText(table, first)
       const context = fiber.currentContext
       const safeIntegers = Context.get(context, Client.SafeIntegers)
       // Outside a transaction each row commits alone: a retry goes on from the one refused.
@@ -100,7 +114,7 @@ const makeBackend = (
         },
         (other) => Effect.forEach(rows, (row) => other.execute(text, Object.values(row), undefined), { discard: true })
       )
-      return Spans.statement("sqlite", text, "BATCH execute", rows.length, execute)
+      return Spans.statement("sqlite", text, rows.length === 1 ? "execute" : "BATCH execute", rows.length, execute)
     })
 
   return {

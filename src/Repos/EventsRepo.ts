@@ -210,9 +210,11 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     type Prepared = Effect.Effect.Success<ReturnType<typeof prepare>>
 
     const submit = yield* GroupCommit.make({
+      // The backend's insert: a statement text built once, where `sql.insert` compiles one per call.
       write: ({ event, row }: Prepared) =>
-        plain.void(
-          sql`INSERT INTO events ${sql.insert(row)}`,
+        plain.insertRows(
+          "events",
+          [row],
           Query.childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })
         ).pipe(Effect.as(event)),
       writeBatch: (items: ReadonlyArray<Prepared>) =>

@@ -17,7 +17,15 @@ import { ActivityState, SessionStatus, SessionStatuses } from "../Schemas/Enums.
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId, SessionId } from "../Schemas/Ids.js"
 import type { JsonObject } from "../Schemas/Json.js"
-import { PrNumber, Session, SessionCodec, sessionColumns, SessionInsert, SessionWritable } from "../Schemas/Session.js"
+import {
+  fastSessionInsert,
+  PrNumber,
+  Session,
+  SessionCodec,
+  sessionColumns,
+  SessionInsert,
+  SessionWritable
+} from "../Schemas/Session.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import { JsonObjectInput, Text } from "../Schemas/Text.js"
 import { traced } from "../Spans.js"
@@ -122,7 +130,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
     const sessions = Query.make(backend, Query.rowDecoder(SessionCodec, "sessions", "id"))
     const plain = Query.plain(backend)
     const encode = encoder(SessionCodec, "session")
-    const validateInsert = validator(SessionInsert, "session")
+    const validateInsert = validator(SessionInsert, "session", fastSessionInsert)
     const validateId = validator(SessionId, "session id", RowCodec.fastId)
     const validateFilter = validator(SessionFilterInput, "session filter")
     const validateStatus = validator(SessionStatus, "session status")
@@ -163,7 +171,8 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
           archivedAt: Option.none()
         })
         const row = yield* encode(session)
-        yield* plain.void(sql`INSERT INTO sessions ${sql.insert(row)}`, Query.insertFailure("Session", session.id))
+        // The backend's insert: a statement text built once, where `sql.insert` compiles one per call.
+        yield* plain.insertRows("sessions", [row], Query.insertFailure("Session", session.id))
         return session
       }).pipe(traced("SessionsRepo.insert", { "session.id": input.id }))
 

@@ -7,7 +7,9 @@ import * as Schema from "effect/Schema"
 import { column, jsonText, nullable } from "./Column.js"
 import { ActivityState, SessionStatus } from "./Enums.js"
 import { ProjectId, SessionId } from "./Ids.js"
+import * as Option from "effect/Option"
 import {
+  AgentCost,
   agentInfoFromJson,
   agentInfoToJson,
   AgentSessionInfo,
@@ -79,6 +81,74 @@ export const SessionInsert = Schema.Struct({
 export type SessionInsert = typeof SessionInsert.Encoded
 
 const optionalText = Schema.OptionFromSelf(Text)
+
+/** A plain object of JSON that reads back as written, as `JsonObjectInput` requires. */
+const takeJsonObjectInput = (value: unknown): { readonly [key: string]: unknown } =>
+  RowCodec.isPlainObject(value) ? RowCodec.takeJsonInput(value) as { readonly [key: string]: unknown } : RowCodec.refuse()
+
+/** What `RuntimeHandleInput` decodes. */
+const takeRuntimeHandleInput = (value: unknown): RuntimeHandle => {
+  if (!RowCodec.isObject(value)) return RowCodec.refuse()
+  return RowCodec.construct(RuntimeHandle, {
+    id: RowCodec.takeOwn(value, "id", RowCodec.takeText),
+    runtimeName: RowCodec.takeOwn(value, "runtimeName", RowCodec.takeText),
+    data: RowCodec.takeOwn(value, "data", takeJsonObjectInput)
+  })
+}
+
+/** What `AgentSessionInfoInput` decodes: absent or null parts are `None`. */
+const takeAgentInfoInput = (value: unknown): AgentSessionInfo => {
+  if (!RowCodec.isObject(value)) return RowCodec.refuse()
+  const fields: Record<string, unknown> = {}
+  RowCodec.copyOptional(value, fields, "summary", (v) => v === null ? null : RowCodec.takeText(v))
+  RowCodec.copyOptional(value, fields, "cost", (v) => {
+    if (v === null) return null
+    if (!RowCodec.isObject(v)) return RowCodec.refuse()
+    return RowCodec.construct(AgentCost, {
+      inputTokens: RowCodec.takeOwn(v, "inputTokens", RowCodec.takeCount),
+      outputTokens: RowCodec.takeOwn(v, "outputTokens", RowCodec.takeCount),
+      estimatedCostUsd: RowCodec.takeOwn(v, "estimatedCostUsd", RowCodec.takeFinite)
+    })
+  })
+  return RowCodec.construct(AgentSessionInfo, {
+    summary: Option.fromNullable(fields.summary as string | null | undefined),
+    cost: Option.fromNullable(fields.cost as AgentCost | null | undefined)
+  })
+}
+
+const takeStatus = (value: unknown) => RowCodec.takeLiteral<SessionStatus>(statuses, value)
+
+/**
+ * The fast path of `SessionInsert` (see RowCodec): the decoded input, or `undefined` to let
+ * the Schema decide. test/Schemas/FastInputs.test.ts holds it equal to the Schema.
+ *
+ * @since 0.1.0
+ */
+export const fastSessionInsert = (input: unknown): typeof SessionInsert.Type | undefined =>
+  RowCodec.attempt(() => {
+    if (!RowCodec.isObject(input)) return RowCodec.refuse()
+    const output: Record<string, unknown> = {
+      id: RowCodec.takeOwn(input, "id", RowCodec.takeId),
+      projectId: RowCodec.takeOwn(input, "projectId", RowCodec.takeId),
+      configHash: RowCodec.takeOwn(input, "configHash", RowCodec.takeText)
+    }
+    RowCodec.copyOptional(input, output, "status", takeStatus)
+    RowCodec.copyOptional(input, output, "activity", (v) => RowCodec.takeLiteral(activities, v))
+    RowCodec.copyOptional(input, output, "branch", RowCodec.takeText)
+    RowCodec.copyOptional(input, output, "issueId", RowCodec.takeText)
+    RowCodec.copyOptional(input, output, "workspacePath", RowCodec.takeText)
+    RowCodec.copyOptional(input, output, "runtimeHandle", takeRuntimeHandleInput)
+    RowCodec.copyOptional(input, output, "agentInfo", takeAgentInfoInput)
+    RowCodec.copyOptional(input, output, "agentName", RowCodec.takeText)
+    RowCodec.copyOptional(input, output, "prUrl", RowCodec.takeText)
+    RowCodec.copyOptional(input, output, "prNumber", RowCodec.takePositive)
+    RowCodec.copyOptional(input, output, "tmuxName", RowCodec.takeText)
+    RowCodec.copyOptional(input, output, "role", RowCodec.takeText)
+    RowCodec.copyOptional(input, output, "metadata", takeJsonObjectInput)
+    RowCodec.copyOptional(input, output, "createdAt", RowCodec.takeUtc)
+    RowCodec.copyOptional(input, output, "lastActivityAt", RowCodec.takeUtc)
+    return output as typeof SessionInsert.Type
+  })
 
 /**
  * What `SessionsRepo.update` checks of a `Session` besides what encoding it checks: its text

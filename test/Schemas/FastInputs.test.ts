@@ -4,9 +4,19 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import fc from "fast-check"
-import { EventId, EventInsert, EventPriority, EventType, MetricsDelta, SessionId } from "../../src/index.js"
+import {
+  ActivityState,
+  EventId,
+  EventInsert,
+  EventPriority,
+  EventType,
+  MetricsDelta,
+  SessionId,
+  SessionStatus
+} from "../../src/index.js"
 import { fastEventInsert, fastEventRow, OrchestratorEvent } from "../../src/Schemas/Event.js"
 import { fastId } from "../../src/Schemas/RowCodec.js"
+import { fastSessionInsert, SessionInsert } from "../../src/Schemas/Session.js"
 import { fastMetricsDelta, metricsDeltaRow, SessionMetrics } from "../../src/Schemas/SessionMetrics.js"
 import * as Arb from "../fixtures/arbitraries.js"
 
@@ -132,6 +142,86 @@ describe("fastEventRow", () => {
   it("declines data that is not JSON, for the Schema to refuse", () => {
     const fields = { eventType: "pr_created", sessionId: "s", projectId: "p", message: "m", data: 1n } as const
     expect(fastEventRow(fields as never, EventId.make("e"), () => DateTime.unsafeMake(0))).toBeUndefined()
+  })
+})
+
+// Each optional part: left out, given, or (where the input allows it) null or undefined.
+const part = <A>(arb: fc.Arbitrary<A>, ...also: ReadonlyArray<null | undefined>) =>
+  fc.oneof(fc.constant(absent), arb, ...also.map((value) => fc.constant(value)))
+const absent = Symbol("absent")
+const present = (fields: Record<string, unknown>) => {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(fields)) if (value !== absent) out[key] = value
+  return out
+}
+
+const validSessionInsert = fc.tuple(
+  fc.record({ id: Arb.validId, projectId: Arb.validId, configHash: fc.string() }),
+  fc.record({
+    status: part(fc.constantFrom(...SessionStatus.literals), undefined),
+    activity: part(fc.constantFrom(...ActivityState.literals), undefined),
+    branch: part(fc.string(), undefined),
+    issueId: part(fc.string()),
+    workspacePath: part(fc.string()),
+    runtimeHandle: part(fc.record({ id: fc.string(), runtimeName: fc.string(), data: Arb.jsonObject }), undefined),
+    agentInfo: part(
+      fc.record({
+        summary: part(fc.string(), null, undefined),
+        cost: part(
+          fc.record({
+            inputTokens: fc.nat(),
+            outputTokens: fc.nat(),
+            estimatedCostUsd: fc.double({ noNaN: true, noDefaultInfinity: true })
+          }),
+          null,
+          undefined
+        )
+      }).map(present),
+      undefined
+    ),
+    agentName: part(fc.string()),
+    prUrl: part(fc.webUrl()),
+    prNumber: part(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+    tmuxName: part(fc.string()),
+    role: part(fc.string(), undefined),
+    metadata: part(Arb.jsonObject, undefined),
+    createdAt: part(Arb.timestamp),
+    lastActivityAt: part(Arb.timestamp, undefined)
+  }).map(present)
+).map(([required, optional]) => ({ ...required, ...optional }))
+
+agreesWithSchema(
+  "SessionInsert",
+  SessionInsert,
+  fastSessionInsert,
+  validSessionInsert,
+  [
+    "id", "projectId", "configHash", "status", "activity", "branch", "issueId", "workspacePath", "runtimeHandle",
+    "agentInfo", "agentName", "prUrl", "prNumber", "tmuxName", "role", "metadata", "createdAt", "lastActivityAt"
+  ]
+)
+
+describe("SessionInsert's fast path, inside its JSON parts", () => {
+  const decode = Schema.decodeUnknownEither(SessionInsert, { onExcessProperty: "ignore" })
+  it("declines or agrees on a runtime handle or agent info with a part replaced by junk, deleted or inherited", () => {
+    const broken = fc.tuple(
+      validSessionInsert,
+      fc.constantFrom(["runtimeHandle", "id"], ["runtimeHandle", "runtimeName"], ["runtimeHandle", "data"], [
+        "agentInfo",
+        "summary"
+      ], ["agentInfo", "cost"]),
+      fc.oneof(Arb.junk, Arb.jsonValue, fc.constant({ inputTokens: -1, outputTokens: 0, estimatedCostUsd: 0 })),
+      fc.boolean()
+    ).map(([input, [outer, inner], junk, remove]) => {
+      const nested: Record<string, unknown> = { ...(input as Record<string, any>)[outer!] ?? {} }
+      if (remove) delete nested[inner!]
+      else nested[inner!] = junk
+      return { ...input, [outer!]: nested }
+    })
+    fc.assert(fc.property(broken, (input) => {
+      const accepted = fastSessionInsert(input)
+      if (accepted !== undefined) expect(Either.getOrThrow(decode(input))).toStrictEqual(accepted)
+    }), { numRuns: 3000 })
   })
 })
 
