@@ -195,6 +195,18 @@ SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::float8[], $5::b
 }
 
 /**
+ * The insert of one row of each table: the same columns, a parameter each, as a caller of
+ * `pg` writes it (a one-row `unnest` costs both sides its arrays). Built once, at load, from
+ * the constant column lists above.
+ */
+const singleInserts = Object.fromEntries(
+  Object.entries(unnestInserts).map(([table, { columns }]) => [
+    table,
+    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(", ")})`
+  ])
+) as Record<Table, string>
+
+/**
  * Rows one `unnest` insert sends: far more than a group-commit batch (512), so that a batch is
  * one statement, and a bounded message for a bulk copy.
  */
@@ -269,6 +281,11 @@ const statementPath = (
         client === false || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
         Object.keys(first).length !== columns.length || !columns.every((column) => column in first)
       ) return ordinary.insertRows(table, rows)
+      if (rows.length === 1) {
+        const single = singleInserts[table]
+        const values = columns.map((column) => first[column])
+        return Effect.asVoid(Spans.statement("postgresql", single, "execute", 1, query(client, single, values, undefined)))
+      }
       const chunks: Array<Effect.Effect<ReadonlyArray<any>, SqlError>> = []
       for (let start = 0; start < rows.length; start += rowsPerUnnest) {
         const chunk = rows.slice(start, start + rowsPerUnnest) as ReadonlyArray<Record<string, unknown>>
