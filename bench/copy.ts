@@ -1,5 +1,5 @@
 /**
- * Copy benchmark: `Maintenance.copy` of a SQLite database of N events into an empty PostgreSQL
+ * Copy benchmark: `ennio-db copy` (the command, in a process of its own) of a SQLite database of N events into an empty PostgreSQL
  * database, in events/s, beside a plain baseline on the same rows: better-sqlite3 iterating the
  * table and `pg` inserting batches with `INSERT … SELECT FROM unnest($1::text[], …)`, no
  * decoding and no verification. Also the copy's peak RSS.
@@ -8,13 +8,13 @@
  */
 import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
+import { execFileSync, spawn } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Pg from "pg"
 import * as Database from "../src/Database.js"
-import * as Maintenance from "../src/Maintenance.js"
 
 const argument = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)
@@ -62,17 +62,37 @@ const freshDatabase = async () => {
   return { name, url: url.toString() }
 }
 
+/** The command a user runs, built as `npm run build` builds it (inside node_modules, where it finds its drivers). */
+const cliDir = path.resolve("node_modules/.cache/ennio-copy-bench")
+const buildCli = () => execFileSync(process.execPath, ["scripts/build-cli.mjs", cliDir], { stdio: "ignore" })
+
+/** The peak RSS of a running process so far (Linux's high-water mark), in kB; undefined once it has gone. */
+const highWaterKb = (pid: number): number | undefined => {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))
+    return match === null ? undefined : Number(match[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** `ennio-db copy` in a process of its own: its time, and its peak RSS read from /proc while it runs. */
 const ennio = async () => {
   const target = await freshDatabase()
-  const before = process.memoryUsage().rss
-  let peak = 0
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
   const started = performance.now()
-  const report = await Effect.runPromise(Maintenance.copy(`sqlite:${file}`, target.url))
+  const child = spawn(process.execPath, [path.join(cliDir, "cli.js"), "--json", "copy", "--from", `sqlite:${file}`, "--to", target.url], {
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  let out = ""
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk))
+  let peakKb = 0
+  const sampler = setInterval(() => (peakKb = Math.max(peakKb, highWaterKb(child.pid!) ?? 0)), 20)
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
   const seconds = (performance.now() - started) / 1000
   clearInterval(sampler)
+  if (code !== 0) throw new Error(`ennio-db copy exited with ${code}`)
   await admin.query(`DROP DATABASE ${target.name} WITH (FORCE)`)
-  return { seconds, peakRssMb: Math.round(peak / 1e6), startRssMb: Math.round(before / 1e6), rows: report.rows }
+  return { seconds, peakRssMb: Math.round(peakKb / 1000), rows: JSON.parse(out).copied }
 }
 
 /** The baseline: the same tables created by ennio-db's migrations, filled by batches of unnest() inserts. */
@@ -118,8 +138,9 @@ const main = async () => {
   const built = performance.now()
   await buildSource()
   console.log(`source: ${events.toLocaleString("en")} events, ${sessions} sessions, ${Math.round(fs.statSync(file).size / 1e6)} MB, built in ${((performance.now() - built) / 1000).toFixed(1)} s`)
+  buildCli()
   const ours = await ennio()
-  console.log(`ennio-db copy (decode, encode, insert, verify counts and checksums): ${ours.seconds.toFixed(1)} s, ${Math.round(events / ours.seconds).toLocaleString("en")} events/s, peak RSS ${ours.peakRssMb} MB (${ours.startRssMb} MB before it started)`)
+  console.log(`ennio-db copy (the command: snapshot, decode, encode, insert, verify counts and checksums): ${ours.seconds.toFixed(1)} s, ${Math.round(events / ours.seconds).toLocaleString("en")} events/s, peak RSS ${ours.peakRssMb} MB`)
   const baseline = await plain()
   console.log(`plain INSERT … SELECT FROM unnest() in batches of 5,000: ${baseline.seconds.toFixed(1)} s, ${Math.round(events / baseline.seconds).toLocaleString("en")} events/s`)
   console.log(`ratio: ${(baseline.seconds / ours.seconds).toFixed(2)} of the baseline's speed`)

@@ -17,7 +17,6 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { Backend, type Table, type TableRow } from "./Connection/Backend.js"
@@ -233,33 +232,22 @@ const outsideTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Eff
 
 /**
  * Runs `use` on `self` as it was at one instant while others keep writing: on PostgreSQL in one
- * REPEATABLE READ, READ ONLY transaction; on SQLite on a consistent copy of the file (`VACUUM
- * INTO` a private folder of the system's temporary folder, removed after, whatever the outcome).
+ * REPEATABLE READ, READ ONLY transaction; on SQLite in one read transaction of a second,
+ * read-only connection to the file (writers go on; the WAL keeps what the reader sees).
  */
 const atOneInstant = <A, E>(
   self: MaintenanceShape,
   use: (source: MaintenanceShape) => Effect.Effect<A, E>
 ): Effect.Effect<A, E | DbError> =>
-  Option.match(self.housekeeping.readSnapshot, {
-    onSome: (readSnapshot) => readSnapshot((reads) => use({ ...self, housekeeping: reads })),
-    onNone: () =>
-      Option.match(self.housekeeping.copyFileInto, {
-        onNone: () => use(self),
-        onSome: (copyInto) =>
-          Effect.scoped(Effect.gen(function*() {
-            const folder = yield* Effect.acquireRelease(
-              fileSync(
-                "Cannot make a temporary folder for a snapshot of the database",
-                () => fs.mkdtempSync(path.join(os.tmpdir(), "ennio-db-snapshot-"))
-              ),
-              (folder) => Effect.sync(() => fs.rmSync(folder, { recursive: true, force: true }))
-            )
-            const file = path.join(folder, "snapshot.db")
-            yield* copyInto(file)
-            return yield* use(yield* opened(`sqlite:${file}`, { readOnly: true }))
-          }))
-      })
-  })
+  self.housekeeping.dialect === "postgres"
+    ? self.housekeeping.readSnapshot((reads) => use({ ...self, housekeeping: reads }))
+    : Effect.scoped(Effect.gen(function*() {
+      const file = yield* self.housekeeping.databaseFile
+      // A private in-memory database has no other writer.
+      if (Option.isNone(file)) return yield* use(self)
+      const reader = yield* opened(`sqlite:${file.value}`, { readOnly: true })
+      return yield* reader.housekeeping.readSnapshot((reads) => use({ ...reader, housekeeping: reads }))
+    }))
 
 /**
  * Copies every row of `source` into `target`, which must be empty, in one transaction of the

@@ -68,6 +68,8 @@ export interface Checkpointer {
  * @since 0.1.0
  */
 export const make = (filename: string, db: Sqlite.Database, intervalMs = 50): Checkpointer => {
+  // A read-only handle writes nothing (a VACUUM INTO it runs writes another file): nothing to checkpoint.
+  if (db.readonly) return { noteWrite: () => {}, close: () => Promise.resolve() }
   let worker: Worker | undefined
   let exited: Promise<void> = Promise.resolve()
   let failed = false

@@ -38,10 +38,15 @@ export interface Housekeeping {
   /** SQLite only: a consistent copy of the database into `file` (`VACUUM INTO`), which must not exist. */
   readonly copyFileInto: Option.Option<(file: string) => Effect.Effect<void, DbError>>
   /**
-   * PostgreSQL only: runs `use` with reads (`page`, `count`) that all see one instant, in one
-   * REPEATABLE READ, READ ONLY transaction, however long `use` takes (SQLite copies the file).
+   * Runs `use` with reads (`page`, `count`) that all see one instant, however long `use` takes,
+   * while others keep writing: one REPEATABLE READ, READ ONLY transaction on PostgreSQL; on
+   * SQLite one read transaction, which needs a handle opened read-only (there SQLite makes
+   * BEGIN IMMEDIATE a read transaction that takes no lock; on a writable handle it would hold
+   * the write lock throughout): see `databaseFile`.
    */
-  readonly readSnapshot: Option.Option<ReadSnapshot>
+  readonly readSnapshot: ReadSnapshot
+  /** SQLite: the database's file, to open read-only for `readSnapshot` (none when in memory); none on PostgreSQL. */
+  readonly databaseFile: Effect.Effect<Option.Option<string>, DbError>
   /** One page of `table`'s rows after `after` (the first page when `None`): each the order key, then the codec's columns. */
   readonly page: (
     table: Table,
@@ -116,9 +121,9 @@ export const make = (sql: SqlClient.SqlClient, backend: BackendShape): Housekeep
     }))
   ]))
 
-  const readSnapshot: ReadSnapshot = (use) =>
+  const readSnapshot = (isolation: Effect.Effect<unknown, DbError>): ReadSnapshot => (use) =>
     transaction(sql)(Effect.gen(function*() {
-      yield* rows(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`)
+      yield* isolation
       const connection = yield* SqlClient.TransactionConnection
       const inSnapshot = <A>(read: Effect.Effect<A, DbError>) =>
         Effect.provideService(read, SqlClient.TransactionConnection, connection)
@@ -166,7 +171,8 @@ export const make = (sql: SqlClient.SqlClient, backend: BackendShape): Housekeep
       ),
       vacuum: Effect.asVoid(rows(sql`VACUUM`)),
       copyFileInto: Option.none(),
-      readSnapshot: Option.some(readSnapshot),
+      readSnapshot: readSnapshot(rows(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`)),
+      databaseFile: Effect.succeed(Option.none()),
       page,
       count,
       insertRows
@@ -198,7 +204,11 @@ export const make = (sql: SqlClient.SqlClient, backend: BackendShape): Housekeep
       ),
       vacuum: Effect.zipRight(rows(sql`VACUUM`), rows(sql`PRAGMA wal_checkpoint(TRUNCATE)`)).pipe(Effect.asVoid),
       copyFileInto: Option.some((file: string) => Effect.asVoid(rows(sql`VACUUM INTO ${file}`))),
-      readSnapshot: Option.none(),
+      readSnapshot: readSnapshot(Effect.void),
+      databaseFile: Effect.map(
+        rows(sql<{ readonly file: string }>`SELECT file FROM pragma_database_list WHERE name = 'main'`),
+        (found) => Option.filter(Option.fromNullable(found[0]?.file), (file) => file !== "")
+      ),
       page,
       count,
       insertRows
