@@ -44,7 +44,7 @@ export const backup = Command.make("backup", {
 }, ({ file, force }) =>
   Effect.gen(function*() {
     const { json } = yield* ennioDb
-    const done = yield* withMaintenance("backup")((maintenance) => maintenance.backup(file, { force }))
+    const done = yield* withMaintenance("backup", { readOnly: true })((maintenance) => maintenance.backup(file, { force }))
     if (json) return yield* JsonOutput.print({ file: done.file, bytes: done.bytes })
     yield* Console.log(`Backed up to ${done.file} (${bytes(done.bytes)}).`)
   })).pipe(Command.withDescription("Write a consistent copy of the database while others write (PostgreSQL: its export)"))
@@ -167,14 +167,14 @@ export const exportCommand = Command.make("export", {
   Effect.gen(function*() {
     const { json } = yield* ennioDb
     if (Option.isNone(out)) {
-      yield* withMaintenance("export")((maintenance) => maintenance.exportLines(toStdout))
+      yield* withMaintenance("export", { readOnly: true })((maintenance) => maintenance.exportLines(toStdout))
       return
     }
     const file = out.value
     const temporary = `${file}.${process.pid}.tmp`
     const fd = yield* Effect.try({ try: () => fs.openSync(temporary, "wx", 0o600), catch: writeError(file) })
     const { finish, progress } = progressOn("rows")
-    const counts = yield* withMaintenance("export")((maintenance) =>
+    const counts = yield* withMaintenance("export", { readOnly: true })((maintenance) =>
       maintenance.exportLines((text) => Effect.try({ try: () => void fs.writeSync(fd, text), catch: writeError(file) }), progress)
     ).pipe(
       Effect.zipLeft(Effect.try({
