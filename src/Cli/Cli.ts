@@ -22,6 +22,7 @@ import { migrate } from "./MigrateCommand.js"
 import { backup, check, copy, exportCommand, importCommand, restore, vacuum } from "./OperationsCommands.js"
 import { projects } from "./ProjectsCommand.js"
 import { prune } from "./PruneCommand.js"
+import { serve } from "./Serve/ServeCommand.js"
 import { sessions } from "./SessionsCommand.js"
 import * as SpanTree from "./SpanTree.js"
 import * as Scheduler from "./Scheduler.js"
@@ -35,6 +36,7 @@ const command = ennioDb.pipe(
   Command.withSubcommands([
     demo,
     status,
+    serve,
     sessions,
     events,
     projects,

@@ -12,6 +12,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type { MaintenanceError } from "../Maintenance.js"
 import type { RepoError } from "../Schemas/Errors.js"
+import type { ListenError } from "./Serve/Server.js"
 
 const ExitCode = { ok: 0, failure: 1, usage: 2, defect: 70 } as const
 
@@ -31,7 +32,7 @@ const oneLine = (message: string) => message.replace(/\s*\n\s*/g, " ")
  * @since 0.1.0
  */
 export const exitCode = <R>(
-  program: Effect.Effect<void, ValidationError.ValidationError | UsageError | RepoError | MaintenanceError, R>
+  program: Effect.Effect<void, ValidationError.ValidationError | UsageError | RepoError | MaintenanceError | ListenError, R>
 ): Effect.Effect<number, never, R> =>
   program.pipe(
     Effect.as(ExitCode.ok),

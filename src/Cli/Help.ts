@@ -43,6 +43,17 @@ export const commands: ReadonlyArray<CommandHelp> = [
     examples: ["ennio-db status", "ennio-db --json status"]
   },
   {
+    name: "serve",
+    summary: "A live web dashboard of the database, read-only, until Ctrl-C",
+    usage: ["ennio-db serve [--host HOST] [--port PORT] [--token TOKEN]"],
+    options: [
+      ["--host HOST", "Listen on this address (default 127.0.0.1; others need --token)"],
+      ["--port PORT", "Listen on this port (default 4310; 0 picks a free one)"],
+      ["--token TOKEN", "Every request must carry it (default: ENNIO_DB_TOKEN)"]
+    ],
+    examples: ["ennio-db serve", "ennio-db serve --host 0.0.0.0 --port 8080 --token a-long-secret"]
+  },
+  {
     name: "sessions",
     summary: "List sessions, newest first, or show one with its events",
     usage: ["ennio-db sessions list [--project PROJECT_ID] [--status STATUS]", "ennio-db sessions show SESSION_ID"],

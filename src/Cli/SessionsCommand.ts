@@ -24,8 +24,8 @@ import * as MetricsCommand from "./MetricsCommand.js"
 import * as Screen from "./Screen.js"
 import * as Table from "./Table.js"
 
-// How many of its latest events `sessions show` prints.
-const latestEventsShown = 10
+/** How many of its latest events `sessions show` (and the dashboard's `/api/sessions/ID`) includes. */
+export const latestEventsShown = 10
 
 const list = Command.make("list", {
   project: Options.text("project").pipe(

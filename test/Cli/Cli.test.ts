@@ -24,6 +24,7 @@ import { projects } from "../../src/Cli/ProjectsCommand.js"
 import { prune } from "../../src/Cli/PruneCommand.js"
 import { sessions as sessionsCommand } from "../../src/Cli/SessionsCommand.js"
 import { status } from "../../src/Cli/StatusCommand.js"
+import { serve } from "../../src/Cli/Serve/ServeCommand.js"
 import {
   EventsRepo,
   latestMigrationId,
@@ -430,6 +431,7 @@ describe("help", () => {
     const parsed: ReadonlyArray<readonly [string, string]> = [
       ["demo", HelpDoc.toAnsiText(Command.getHelp(demo, config))],
       ["status", HelpDoc.toAnsiText(Command.getHelp(status, config))],
+      ["serve", HelpDoc.toAnsiText(Command.getHelp(serve, config))],
       ["sessions", HelpDoc.toAnsiText(Command.getHelp(sessionsCommand, config))],
       ["events", HelpDoc.toAnsiText(Command.getHelp(events, config))],
       ["projects", HelpDoc.toAnsiText(Command.getHelp(projects, config))],
@@ -458,7 +460,8 @@ describe("help", () => {
   it("every example in the help runs", async () => {
     const url = temp.url("examples.db")
     const id = sessions[0]!.id
-    for (const command of Help.commands) {
+    // serve runs until stopped: test/Cli/Serve.test.ts runs its examples and stops them.
+    for (const command of Help.commands.filter((command) => command.name !== "serve")) {
       for (const example of command.examples) {
         // Files the examples name under /tmp go to this test's folder; restore needs an empty database.
         const args = example.replace("SESSION_ID", id).replaceAll("/tmp/", `${temp.dir}/`).split(" ").slice(1)
