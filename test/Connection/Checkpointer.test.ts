@@ -42,6 +42,20 @@ describe("WAL checkpoints in a worker thread", () => {
       expect(yield* Effect.provide(autocheckpoint, Database.layer({ url }))).toBe(1_000)
     }).pipe(Effect.scoped))
 
+  it.live("a read-only handle starts no worker, even for a statement that is not a read (VACUUM INTO)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const file = path.join(dir, "a.db")
+      yield* Effect.provide(Effect.void, Database.layer({ url: `sqlite:${file}` }))
+      const copied = path.join(dir, "copy.db")
+      const after = yield* Effect.provide(
+        Effect.zipRight(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`VACUUM INTO ${copied}`), autocheckpoint),
+        Database.layer({ url: `sqlite:${file}`, readOnly: true })
+      )
+      expect(fs.existsSync(copied)).toBe(true)
+      expect(after).toBe(1_000)
+    }).pipe(Effect.scoped))
+
   it.live("checkpoints what the writer commits, without the writer; closing stops the worker", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
