@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Pg from "pg"
 import { pgDatabaseUrl, pgUrl } from "../fixtures/backends.js"
+import * as Help from "../../src/Cli/Help.js"
 import { statusOf } from "../../src/Cli/Serve/Routes.js"
 import { DbError, NotFound } from "../../src/Schemas/Errors.js"
 import { makeTempDir } from "./fixtures/cli.js"
@@ -467,8 +468,18 @@ describe("ennio-db serve: ending", () => {
     })
   }
 
+  it("the README's Dashboard commands are the help's examples, which this suite runs", () => {
+    const readme = fs.readFileSync(path.resolve(import.meta.dirname, "..", "..", "README.md"), "utf8")
+    const section = readme.slice(readme.indexOf("## Dashboard"), readme.indexOf("## Tracing"))
+    const shown = Array.from(section.matchAll(/^(?:npx )?(ennio-db serve[^#\n]*?)\s*(?:#.*)?$/gm), (match) => match[1]!)
+    expect(shown).toEqual(Help.commands.find((command) => command.name === "serve")!.examples)
+  })
+
   it("the help's examples serve until stopped", async () => {
-    for (const args of [["serve"], ["serve", "--host", "0.0.0.0", "--port", "8080", "--token", "a-long-secret"]]) {
+    const examples = Help.commands.find((command) => command.name === "serve")!.examples
+    expect(examples).toEqual(["ennio-db serve", "ennio-db serve --host 0.0.0.0 --port 8080 --token a-long-secret"])
+    for (const example of examples) {
+      const args = example.split(" ").slice(1)
       const running = await build.serve(["--database-url", demoUrl, ...args])
       expect(running.url).toBe(args.length === 1 ? "http://127.0.0.1:4310/" : "http://0.0.0.0:8080/")
       expect((await running.stop("SIGTERM")).code).toBe(0)
