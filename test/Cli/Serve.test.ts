@@ -427,6 +427,13 @@ describe("ennio-db serve: who may connect", () => {
     }
   })
 
+  it("a port that is taken is a failure in one line, exit 1", async () => {
+    const port = new URL(server.url).port
+    const run = await build.cliExit(["--database-url", demoUrl, "serve", "--port", port])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe(`ennio-db: Cannot listen on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`)
+  })
+
   it("ENNIO_DB_TOKEN stands for --token", async () => {
     const guarded = await build.serve(["--database-url", demoUrl, "serve", "--port", "0", "--host", "0.0.0.0"], {
       ENNIO_DB_TOKEN: "token-from-the-environment"

@@ -156,29 +156,39 @@ export const layer: Layer.Layer<LiveFeed, never, Repositories> = Layer.scoped(
         if (from === undefined) return Stream.succeed<SessionMessage>({ _tag: "Reload" })
         const backlog = ring.filter((item) => item.seq > from)
         const seen = backlog.length === 0 ? from : backlog[backlog.length - 1]!.seq
-        return Stream.concat(
-          Stream.fromIterable(backlog),
-          Stream.filter(Stream.fromQueue(subscription), (item) => item.seq > seen)
-        ).pipe(
-          Stream.filter(matches(filter)),
-          Stream.map(({ cursor, event }): SessionMessage => ({ _tag: "Event", cursor, event }))
+        const keep = matches(filter)
+        // Deliveries are numbered one by one: a missing number is one the subscription dropped
+        // (a page too slow to keep up), and the page must read itself again.
+        const live = Stream.fromQueue(subscription).pipe(
+          Stream.filter((item) => item.seq > seen),
+          Stream.mapAccum(seen, (last, item): readonly [number, Delivered | undefined] => [
+            item.seq,
+            item.seq === last + 1 ? item : undefined
+          ]),
+          Stream.takeUntil((item) => item === undefined)
+        )
+        return Stream.concat(Stream.fromIterable<Delivered | undefined>(backlog), live).pipe(
+          Stream.filter((item) => item === undefined || keep(item)),
+          Stream.map((item): SessionMessage =>
+            item === undefined ? { _tag: "Reload" } : { _tag: "Event", cursor: item.cursor, event: item.event }
+          )
         )
       })))
 
     // Each version is rendered once, whoever asks for it.
     let rendered: { readonly version: number; readonly markup: Effect.Effect<Option.Option<string>> } | undefined
-    const renderOverview = (at: number) =>
+    const renderOverview = (at: number): Effect.Effect<Option.Option<string>> =>
       Effect.suspend(() => {
-        if (rendered === undefined || rendered.version !== at) {
-          const markup = Overview.gather.pipe(
-            Effect.map((overview) => Pages.overviewMain(overview, at).markup),
-            Effect.provide(context),
-            // A read that fails now (a lock held too long) is made again at the next change.
-            Effect.option
-          )
-          rendered = { version: at, markup: Effect.runSync(Effect.cached(markup)) }
-        }
-        return rendered.markup
+        if (rendered !== undefined && rendered.version === at) return rendered.markup
+        const markup = Overview.gather.pipe(
+          Effect.map((overview) => Pages.overviewMain(overview, at).markup),
+          Effect.provide(context),
+          // A read that fails now (a lock held too long) is made again at the next change.
+          Effect.option
+        )
+        return Effect.flatten(Effect.tap(Effect.cached(markup), (cached) => {
+          rendered = { version: at, markup: cached }
+        }))
       })
 
     const overview = (after: number) =>
