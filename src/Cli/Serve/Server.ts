@@ -73,7 +73,9 @@ const app = (token: Option.Option<string>) =>
         allow: "GET, HEAD"
       })
     }
-    const queryToken = new URL(url, "http://dashboard").searchParams.get("token") ?? undefined
+    const queryToken = URL.canParse(url, "http://dashboard")
+      ? new URL(url, "http://dashboard").searchParams.get("token") ?? undefined
+      : undefined
     const admission = Access.admit(request, token, queryToken)
     if (admission._tag === "Refused") {
       return refusal(url, admission.status, admission.status === 401 ? "Unauthorized" : "Forbidden", admission.message)
