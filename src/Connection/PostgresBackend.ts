@@ -212,6 +212,30 @@ const singleInserts = Object.fromEntries(
  */
 const rowsPerUnnest = 10_000
 
+/**
+ * A column's values as the text of a PostgreSQL array (`{"a","b\"c",NULL}` for a, b"c and null), bound as one
+ * value: what `pg` writes for a JavaScript array of strings and numbers, without its two regular
+ * expressions per element (most values need no escape). `undefined` for a value of another
+ * type (the rows the codecs encode have none): `pg` then serialises the array itself.
+ */
+const arrayLiteral = (values: ReadonlyArray<unknown>): string | undefined => {
+  let text = "{"
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) text += ","
+    const value = values[i]
+    if (value === null || value === undefined) {
+      text += "NULL"
+      continue
+    }
+    const element = typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined
+    if (element === undefined) return undefined
+    text += element.includes("\\") || element.includes("\"")
+      ? `"${element.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"`
+      : `"${element}"`
+  }
+  return text + "}"
+}
+
 /** The connection of the fiber's transaction, when it is @effect/sql-pg's (which holds a `pg` client). */
 const transactionClient = (context: Context.Context<never>): Pg.PoolClient | undefined | false => {
   const transaction = Context.getOption(context, SqlClient.TransactionConnection)
@@ -292,7 +316,7 @@ const statementPath = (
         const arrays = columns.map((column) => {
           const array: Array<unknown> = new Array(chunk.length)
           for (let i = 0; i < chunk.length; i++) array[i] = chunk[i]![column]
-          return array
+          return arrayLiteral(array) ?? array
         })
         chunks.push(Spans.statement("postgresql", text, "execute", chunk.length, query(client, text, arrays, undefined)))
       }

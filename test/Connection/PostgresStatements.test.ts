@@ -179,25 +179,31 @@ describePostgres("the PostgreSQL statement path", () => {
             time_to_merge_secs: 60,
             updated_at: at
           }])
-          yield* backend.insertRows("events", [{
-            id: "unnest-e",
+          const eventRow = (id: string, message: string, data: unknown) => ({
+            id,
             event_type: "status_changed" as const,
             priority: "info" as const,
             session_id: "unnest-1",
             project_id: "p",
             timestamp: at,
-            message: "a\nb\\c",
-            data: JSON.stringify({ text: "é \u0001" })
-          }])
+            message,
+            data: JSON.stringify(data)
+          })
+          yield* backend.insertRows("events", [eventRow("unnest-e", "a\nb\\c", { text: "é \u0001" })])
+          yield* backend.insertRows("events", [
+            eventRow("unnest-f", "{\"x\", NULL}\\", { q: "\"\\\"", n: null }),
+            eventRow("unnest-g", "", ["NULL", 1.5, { "": "," }])
+          ])
         }))
         expect(sent.map((statement) => statement.text.split("\n")[0]!.replace(/\(.*$/, "").trim())).toEqual([
           "INSERT INTO sessions",
           "INSERT INTO projects",
           "INSERT INTO session_metrics",
+          "INSERT INTO events",
           "INSERT INTO events"
         ])
         // Many rows: one unnest statement; one row: a parameter a column, as a caller of `pg` writes it.
-        expect(sent.map((statement) => statement.text.includes("unnest("))).toEqual([true, false, false, false])
+        expect(sent.map((statement) => statement.text.includes("unnest("))).toEqual([true, false, false, false, true])
         for (const statement of sent) expect(statement.name).toMatch(/^ennio_/)
         const sessions = yield* SessionsRepo
         const stored = yield* sessions.get("unnest-1")
@@ -214,6 +220,13 @@ describePostgres("the PostgreSQL statement path", () => {
         expect(metrics).toMatchObject({ total_tokens_in: 9_007_199_254_740_991, estimated_cost_usd: 0.1 + 0.2, time_to_merge_secs: 60 })
         const event = yield* (yield* EventsRepo).get("unnest-e")
         expect([event.message, event.data]).toEqual(["a\nb\\c", { text: "é \u0001" }])
+        const [f, g] = [yield* (yield* EventsRepo).get("unnest-f"), yield* (yield* EventsRepo).get("unnest-g")]
+        expect([f.message, f.data, g.message, g.data]).toEqual([
+          "{\"x\", NULL}\\",
+          { q: "\"\\\"", n: null },
+          "",
+          ["NULL", 1.5, { "": "," }]
+        ])
         // One statement: a row that fails leaves none of the others.
         const failed = yield* Effect.either(backend.insertRows("projects", [
           { project_id: "unnest-q", name: "n", repo: "r", path: "/", default_branch: "main", config_hash: "h", created_at: at, updated_at: at },
