@@ -61,7 +61,7 @@ export interface BackendShape {
   /**
    * Inserts rows into `table` in order, stopping at the first that fails: objects with the
    * same keys, in the same order. SQLite binds one prepared insert to each row; PostgreSQL
-   * sends multi-row inserts, each a round trip.
+   * sends one statement (an `unnest` of one array a column for many rows), a round trip.
    */
   readonly insertRows: (table: Table, rows: ReadonlyArray<TableRow>) => Effect.Effect<void, SqlError>
   /**

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL backend behind `Database.layer` for `postgres://` and `postgresql://` URLs: a
  * `pg` pool under @effect/sql-pg's `PgClient`, with its rows normalised to the shapes SQLite
- * returns, so that one set of row codecs reads both. Statements take @effect/sql's own path;
- * many rows go in multi-row inserts, and one write of a batch runs under a savepoint.
+ * returns, so that one set of row codecs reads both. Statements are sent as named statements
+ * (see `statementPath`); many rows go in one `unnest` insert, and one write of a batch runs
+ * under a savepoint.
  *
  * @since 0.1.0
  */
