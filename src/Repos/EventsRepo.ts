@@ -234,7 +234,8 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
               return submit(prepared)
             }),
           "internal",
-          GroupCommit.writesDirectly(fiber)
+          // Current where the write may run on this fiber: in its transaction, or alone on PostgreSQL.
+          backend.concurrentWrites || GroupCommit.writesDirectly(fiber)
         )
       )
 

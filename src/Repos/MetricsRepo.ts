@@ -295,7 +295,7 @@ RETURNING ${columns}`, failure)
               )
           )
             return Either.isLeft(valid) ? Either.left(valid.left) : submitCounters(valid.right)
-          }), "internal", GroupCommit.writesDirectly(fiber))
+          }), "internal", backend.concurrentWrites || GroupCommit.writesDirectly(fiber))
       )
 
     /** Sets a time column unless it is set already (the first value wins), creating the row when absent. */

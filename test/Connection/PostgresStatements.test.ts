@@ -242,12 +242,14 @@ describePostgres("the PostgreSQL statement path", () => {
         const events = yield* EventsRepo
         yield* sessions.insert({ id: "lone", projectId: "p", configHash: "h" })
         const input = (i: number) => ({ eventType: "status_changed" as const, sessionId: "lone", projectId: "p", message: `m${i}` })
-        // The statement's span is in the caller's trace, under its operation's parent: no writer fiber in between.
+        // The statement's span is in the caller's trace, the child of its operation's: no writer fiber in between.
         const { spans, tracer } = yield* recordingTracer
         yield* events.insert(input(0)).pipe(Effect.withSpan("caller"), Effect.withTracer(tracer))
         const caller = spans.find((span) => span.name === "caller")!
+        const operation = spans.find((span) => span.name === "EventsRepo.insert")!
         const statement = spans.find((span) => span.name === "sql.execute")!
         expect(statement.traceId).toBe(caller.traceId)
+        expect(Option.map(statement.parent, (parent) => parent.spanId)).toEqual(Option.some(operation.spanId))
         const { result, sent } = yield* sentBy(
           Effect.forEach(Array.from({ length: 64 }, (_, i) => i + 1), (i) => events.insert(input(i)), {
             concurrency: "unbounded"
