@@ -421,8 +421,10 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         Effect.flatMap(({ hours, since }) => {
           const sums = Query.hourlySums(sql, { instant, at, since, hours, value: sql.literal("1") })
           return Effect.map(
-            plain.rows(sql<Record<string, unknown>>`SELECT ${sums.select} FROM events WHERE ${sums.within}`),
-            (rows) => sums.read(rows[0])
+            plain.rows(
+              sql<{ readonly hour: unknown; readonly total: unknown }>`SELECT ${sums.select} FROM events WHERE ${sums.within} GROUP BY 1`
+            ),
+            sums.read
           )
         }),
         Spans.traced("EventsRepo.countPerHour", { "events.hours": options.hours })

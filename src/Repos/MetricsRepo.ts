@@ -373,9 +373,9 @@ ${where}`,
           })
           return Effect.map(
             plain.rows(
-              sql<Record<string, unknown>>`SELECT ${sums.select} FROM session_metrics m JOIN sessions ON sessions.id = m.session_id WHERE ${sums.within}`
+              sql<{ readonly hour: unknown; readonly total: unknown }>`SELECT ${sums.select} FROM session_metrics m JOIN sessions ON sessions.id = m.session_id WHERE ${sums.within} GROUP BY 1`
             ),
-            (rows) => sums.read(rows[0])
+            sums.read
           )
         }),
         Spans.traced("MetricsRepo.costPerHour", { "metrics.hours": options.hours })

@@ -220,7 +220,7 @@ export const HourlyOptionsInput = Schema.Struct({
 /**
  * What an hourly chart asks: `hours` consecutive hours from `since`, each the sum of `value`
  * over the rows whose `instant` falls in it (`since` inclusive, each end exclusive). One range
- * scan of the time index: a select list of `h0 … h<hours-1>` and the condition bounding it.
+ * scan of the time index, grouped by hour: `select` names each row's `hour` and `total`.
  *
  * @since 0.1.0
  */
@@ -236,16 +236,16 @@ export const hourlySums = (
 ) => {
   const { at, hours, instant, since, value } = options
   const hourStart = (hour: number) => at(DateTime.add(since, { hours: hour }))
-  const columns = Array.from({ length: hours }, (_, hour) =>
-    // The alias is the hour's index, never a value from the caller.
-    sql`COALESCE(SUM(CASE WHEN ${instant} >= ${hourStart(hour)} AND ${instant} < ${hourStart(hour + 1)} THEN ${value} ELSE 0 END), 0) AS ${
-      sql.literal(`h${hour}`)
-    }`)
+  // Each row's hour, as a bound number: the first hour whose end is past the row's instant.
+  const arms = Array.from({ length: hours }, (_, hour) => sql`WHEN ${instant} < ${hourStart(hour + 1)} THEN CAST(${hour} AS INTEGER)`)
   return {
-    select: sql.join(", ", false)(columns),
+    select: sql`CASE ${sql.join(" ", false)(arms)} END AS hour, SUM(${value}) AS total`,
     within: sql`${instant} >= ${hourStart(0)} AND ${instant} < ${hourStart(hours)}`,
-    /** The sums of the one row the select returns, hour by hour. */
-    read: (row: Record<string, unknown> | undefined): Array<number> =>
-      Array.from({ length: hours }, (_, hour) => Number(row?.[`h${hour}`] ?? 0))
+    /** The totals of the rows the grouped select returns, hour by hour (0 for an hour without rows). */
+    read: (rows: ReadonlyArray<{ readonly hour: unknown; readonly total: unknown }>): Array<number> => {
+      const totals: Array<number> = new Array(hours).fill(0)
+      for (const row of rows) totals[Number(row.hour)] = Number(row.total ?? 0)
+      return totals
+    }
   }
 }
