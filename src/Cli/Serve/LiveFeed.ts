@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -80,7 +81,7 @@ export const layer: Layer.Layer<LiveFeed, never, Repositories> = Layer.scoped(
     const closing = yield* Deferred.make<void>()
     const delivered = yield* PubSub.sliding<Delivered>(4_096)
     // Versions start at the start time, so that a page of an earlier run is behind this one.
-    const version = yield* SubscriptionRef.make(Date.now())
+    const version = yield* SubscriptionRef.make(yield* Clock.currentTimeMillis)
     const ready = yield* Deferred.make<void>()
     const ring: Array<Delivered> = []
     const seqOf = new Map<string, number>()
