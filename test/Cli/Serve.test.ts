@@ -357,40 +357,73 @@ describe("ennio-db serve: live", () => {
   })
 })
 
+/** A new PostgreSQL database on the test server for `body`, dropped after. */
+const withPgDatabase = async (body: (url: string) => Promise<void>) => {
+  const name = `ennio_serve_${crypto.randomBytes(6).toString("hex")}`
+  const admin = new Pg.Client({ connectionString: pgUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  try {
+    await body(pgDatabaseUrl(name))
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  }
+}
+
+describe.skipIf(pgUrl === undefined)("ennio-db serve on PostgreSQL [postgres]", () => {
+  it("serves the overview and a session, and an event another process commits reaches the open stream", () =>
+    withPgDatabase(async (url) => {
+      await build.cli(["--database-url", url, "demo", "--sessions", "3", "--date", "2026-11-20"])
+      const running = await build.serve(["--database-url", url, "serve", "--port", "0"])
+      try {
+        const overview = JSON.parse((await request(new URL("/api/overview", running.url).href)).body)
+        expect(overview.sessions).toBe(3)
+        const [session] = overview.attention.length > 0 ? overview.attention : JSON.parse(
+          (await request(new URL("/api/sessions", running.url).href)).body
+        )
+        const page = await request(new URL(`/sessions/${session.id}`, running.url).href)
+        expect(page.status).toBe(200)
+        const live = /data-live="([^"]+)"/.exec(page.body)![1]!.replace(/&amp;/g, "&")
+        const stream = openStream(new URL(live, running.url).href)
+        await until(() => stream.status() === 200, 5_000, "the stream to open")
+        await insertEvent(url, session.id, session.project_id, "committed on PostgreSQL")
+        await until(() => stream.messages.length >= 1, 5_000, "the event")
+        expect(stream.messages[0]!.data).toContain("committed on PostgreSQL")
+        expect((await running.stop("SIGTERM")).code).toBe(0)
+        await stream.ended
+      } finally {
+        running.child.kill("SIGKILL")
+      }
+    }))
+})
+
 describe.skipIf(pgUrl === undefined)("ennio-db serve: the database failing [postgres]", () => {
-  it("a table locked by another connection past lock_timeout is 503 DbError Busy, with Retry-After; then it reads again", async () => {
-    const name = `ennio_serve_${crypto.randomBytes(6).toString("hex")}`
-    const admin = new Pg.Client({ connectionString: pgUrl })
-    await admin.connect()
-    await admin.query(`CREATE DATABASE ${name}`)
-    const url = pgDatabaseUrl(name)
-    const locker = new Pg.Client({ connectionString: url })
-    let running: Served | undefined
-    try {
+  it("a table locked by another connection past lock_timeout is 503 DbError Busy, with Retry-After; then it reads again", () =>
+    withPgDatabase(async (url) => {
+      const locker = new Pg.Client({ connectionString: url })
       await build.cli(["--database-url", url, "demo", "--sessions", "3"])
       // A libpq option of the URL: a statement waits at most 500 ms for a lock.
-      running = await build.serve(["--database-url", `${url}?options=-c%20lock_timeout%3D500`, "serve", "--port", "0"])
-      await locker.connect()
-      await locker.query("BEGIN")
-      await locker.query("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE")
-      const answer = await request(new URL("/api/projects", running.url).href)
-      expect(answer.status).toBe(503)
-      expect(JSON.parse(answer.body)).toMatchObject({ _tag: "DbError", reason: "Busy" })
-      expect(answer.headers["retry-after"]).toBe("1")
-      const page = await request(new URL("/", running.url).href)
-      expect(page.status).toBe(503)
-      expect(page.headers["content-type"]).toBe("text/html; charset=utf-8")
-      await locker.query("ROLLBACK")
-      expect((await request(new URL("/api/projects", running.url).href)).status).toBe(200)
-      expect((await running.stop("SIGTERM")).code).toBe(0)
-      running = undefined
-    } finally {
-      await running?.stop("SIGKILL")
-      await locker.end().catch(() => {})
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.end()
-    }
-  })
+      const running = await build.serve(["--database-url", `${url}?options=-c%20lock_timeout%3D500`, "serve", "--port", "0"])
+      try {
+        await locker.connect()
+        await locker.query("BEGIN")
+        await locker.query("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE")
+        const answer = await request(new URL("/api/projects", running.url).href)
+        expect(answer.status).toBe(503)
+        expect(JSON.parse(answer.body)).toMatchObject({ _tag: "DbError", reason: "Busy" })
+        expect(answer.headers["retry-after"]).toBe("1")
+        const page = await request(new URL("/", running.url).href)
+        expect(page.status).toBe(503)
+        expect(page.headers["content-type"]).toBe("text/html; charset=utf-8")
+        await locker.query("ROLLBACK")
+        expect((await request(new URL("/api/projects", running.url).href)).status).toBe(200)
+        expect((await running.stop("SIGTERM")).code).toBe(0)
+      } finally {
+        running.child.kill("SIGKILL")
+        await locker.end().catch(() => {})
+      }
+    }))
 })
 
 describe("ennio-db serve: who may connect", () => {
