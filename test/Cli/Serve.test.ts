@@ -279,6 +279,28 @@ describe("ennio-db serve: pages and API", () => {
   })
 })
 
+describe("ennio-db serve: a large database", () => {
+  it("the overview lists the 50 most recently active sessions that need attention, and says how many more", async () => {
+    const url = temp.url("large.db")
+    await build.cli(["--database-url", url, "demo", "--sessions", "600", "--date", "2026-11-20"])
+    const status = JSON.parse((await build.cli(["--database-url", url, "--json", "status"])).stdout)
+    expect(status.attention.length).toBeGreaterThan(50)
+    const running = await build.serve(["--database-url", url, "serve", "--port", "0"])
+    try {
+      const page = (await request(new URL("/", running.url).href)).body
+      const listed = Array.from(
+        page.slice(page.indexOf(`<table id="attention">`)).matchAll(/<tr><td><a href="\/sessions\/([^"]+)">/g),
+        (match) => match[1]
+      ).slice(0, 51)
+      expect(listed.slice(0, 50)).toEqual(status.attention.slice(0, 50).map((session: any) => session.id))
+      expect(page).toContain(`… and ${status.attention.length - 50} more, least recently active`)
+      expect(page.match(/<table id="attention">.*?<\/table>/s)![0].match(/<tr>/g)).toHaveLength(51)
+    } finally {
+      await running.stop("SIGTERM")
+    }
+  })
+})
+
 describe("ennio-db serve: stored text is text", () => {
   it("messages, branch, PR URL, metadata and event data holding markup or javascript: are escaped, links inert", async () => {
     await insertHostile(demoUrl, "hostile-1")

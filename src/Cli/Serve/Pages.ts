@@ -20,6 +20,8 @@ import type { Overview } from "./Overview.js"
 
 // An event's data is shown up to this many characters: the page stays small whatever is stored.
 const dataShown = 2_000
+// The attention list stops here, most recently active first: the page stays small whatever is stored.
+const attentionShown = 50
 
 /**
  * A whole page: `live` is the stream `/assets/live.js` follows, if any.
@@ -108,20 +110,25 @@ const projectsSection = (report: StatusReport.StatusReport) =>
     )
   }</section>`
 
-const attentionSection = (report: StatusReport.StatusReport) =>
-  html`<section><h2>Needs attention (${Format.count(report.needsAttention.length)})</h2>${
+const attentionSection = (report: StatusReport.StatusReport) => {
+  const shown = report.needsAttention.slice(0, attentionShown)
+  const hidden = report.needsAttention.length - shown.length
+  return html`<section><h2>Needs attention (${Format.count(report.needsAttention.length)})</h2>${
     report.needsAttention.length === 0
       ? html`<p>Nothing needs attention.</p>`
       : table(
         ["Session", "Project", "Reason", "PR", "Last activity"],
-        report.needsAttention.map((session) =>
+        shown.map((session) =>
           html`<tr><td>${sessionLink(session.id)}</td><td>${session.projectId}</td><td class="attention">${
             SessionStatuses.attentionReason(session.status) ?? ""
           }</td><td>${prLink(session)}</td><td>${time(session.lastActivityAt)}</td></tr>`
         ),
         html` id="attention"`
       )
+  }${
+    hidden === 0 ? "" : html`<p class="more">… and ${Format.count(hidden)} more, least recently active: <a href="/api/sessions">/api/sessions</a> lists every session.</p>`
   }</section>`
+}
 
 const urgentSection = (report: StatusReport.StatusReport) =>
   html`<section><h2>Latest urgent and critical events</h2>${
