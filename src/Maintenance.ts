@@ -23,7 +23,7 @@ import { Backend, type Table, type TableRow } from "./Connection/Backend.js"
 import { transaction } from "./Connection/Failures.js"
 import * as Housekeeping from "./Connection/Housekeeping.js"
 import * as Database from "./Database.js"
-import { latestMigrationId, migrations, migrationsTable, recordedMigrations } from "./Migrations/index.js"
+import { latestMigrationId, migrationsTable, missingFrom, recordedMigrations } from "./Migrations/index.js"
 import { firstIssue } from "./Repos/Input.js"
 import { columnName } from "./Schemas/Column.js"
 import { DbError } from "./Schemas/Errors.js"
@@ -343,8 +343,7 @@ const make = Effect.gen(function*() {
       Effect.provideService(recordedMigrations, SqlClient.SqlClient, sql),
       (error) => new DbError({ reason: "Query", message: `Cannot read the migrations table: ${error.message}`, cause: error })
     )
-    const expected = Object.keys(migrations).map((key) => Number.parseInt(key, 10))
-    const missing = expected.filter((id) => !applied.includes(id))
+    const missing = missingFrom(applied)
     const problems: Array<Problem> = missing.map((id) => ({
       kind: "migration",
       table: migrationsTable,

@@ -52,5 +52,5 @@ export {
   RuntimeHandleInput
 } from "./Schemas/Json.js"
 export { formatTimestamp, isStorable, parseTimestamp, StorableUtc, storableRange, Timestamp } from "./Schemas/Timestamp.js"
-/** The id of the newest migration this version applies. */
-export { latestMigrationId } from "./Migrations/index.js"
+/** The id of the newest migration this version applies; a check that a read-only handle's database has them all. */
+export { latestMigrationId, requireCurrent } from "./Migrations/index.js"

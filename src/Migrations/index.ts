@@ -86,6 +86,37 @@ export const recordedMigrations = Effect.gen(function*() {
   return rows.map((row) => Number(row.migration_id))
 })
 
+/**
+ * The ids of this module's migrations missing from `applied` (what `recordedMigrations` read), in order.
+ *
+ * @since 0.1.0
+ */
+export const missingFrom = (applied: ReadonlyArray<number>): ReadonlyArray<number> =>
+  Object.keys(migrations).map((key) => Number.parseInt(key, 10)).filter((id) => !applied.includes(id))
+
+/**
+ * Fails with `Migration` unless the database records every migration: what a reader that may not
+ * migrate (a read-only handle) checks before queries that need the current tables.
+ *
+ * @since 0.1.0
+ */
+export const requireCurrent: Effect.Effect<void, DbError, SqlClient.SqlClient> = recordedMigrations.pipe(
+  Effect.map(missingFrom),
+  Effect.mapError((error) =>
+    new DbError({ reason: "Query", message: `Cannot read the migrations table: ${error.message}`, cause: error })
+  ),
+  Effect.flatMap((missing) =>
+    missing.length === 0 ? Effect.void : Effect.fail(
+      new DbError({
+        reason: "Migration",
+        message: `This database, opened for reading only, lacks migration${missing.length > 1 ? "s" : ""} ${
+          missing.join(", ")
+        }: migrate it first (ennio-db migrate, or open it once for writing)`
+      })
+    )
+  )
+)
+
 // The migrator wraps the driver's failure twice; the innermost message says what went wrong. A
 // fault of the environment (a full disk, a lock held too long) keeps its own reason.
 const migrationFailure = (error: unknown): DbError => {

@@ -8,10 +8,13 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
 import * as Pg from "pg"
 import { pgDatabaseUrl, pgUrl } from "../fixtures/backends.js"
+import { originalSchema } from "../fixtures/originalSchema.js"
 import * as Help from "../../src/Cli/Help.js"
 import { statusOf } from "../../src/Cli/Serve/Routes.js"
+import { latestMigrationId } from "../../src/Migrations/index.js"
 import { DbError, NotFound } from "../../src/Schemas/Errors.js"
 import { makeTempDir } from "./fixtures/cli.js"
 import { buildServeCli, hostile, insertEvent, insertHostile, type Served } from "./fixtures/serve.js"
@@ -504,12 +507,37 @@ describe("ennio-db serve: who may connect", () => {
   })
 })
 
+describe("ennio-db serve: reads only", () => {
+  it("an original implementation's file is refused (exit 1, naming the missing migrations), and not migrated", async () => {
+    const file = path.join(temp.dir, "original.db")
+    const db = new Sqlite(file)
+    db.exec(originalSchema)
+    db.prepare("INSERT INTO sessions (id, project_id, config_hash) VALUES ('old-1', 'old', 'cfg')").run()
+    db.close()
+    const before = fs.readFileSync(file)
+    const run = await build.cliExit(["--database-url", temp.url("original.db"), "serve", "--port", "0"])
+    expect(run.code).toBe(1)
+    const every = Array.from({ length: latestMigrationId }, (_, i) => i + 1).join(", ")
+    expect(run.stderr).toContain(`opened for reading only, lacks migrations ${every}: migrate it first`)
+    expect(fs.readFileSync(file).equals(before)).toBe(true)
+  })
+
+  it("a database that does not exist is refused, and no file is created", async () => {
+    const run = await build.cliExit(["--database-url", temp.url("absent.db"), "serve", "--port", "0"])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/no such file/)
+    expect(fs.existsSync(path.join(temp.dir, "absent.db"))).toBe(false)
+  })
+})
+
 describe("ennio-db serve: ending", () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    it(`${signal} ends the open live streams, closes the database and exits 0`, async () => {
+    it(`${signal} ends the open live streams, closes the database (having written nothing) and exits 0`, async () => {
       const url = temp.url(`ending-${signal}.db`)
       const file = path.join(temp.dir, `ending-${signal}.db`)
       await build.cli(["--database-url", url, "demo", "--sessions", "3"])
+      const digest = () => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")
+      const before = digest()
       const running = await build.serve(["--database-url", url, "serve", "--port", "0"])
       const [session] = JSON.parse((await request(new URL("/api/sessions", running.url).href)).body)
       const streams = [
@@ -523,9 +551,10 @@ describe("ennio-db serve: ending", () => {
       expect(code).toBe(0)
       // Both streams ended: the server finished their answers rather than dropping them.
       await Promise.all(streams.map((stream) => stream.ended))
-      // The last connection closed cleanly: SQLite removed its WAL and shared-memory files.
-      expect(fs.existsSync(`${file}-wal`)).toBe(false)
-      expect(fs.existsSync(`${file}-shm`)).toBe(false)
+      // It opened the database read-only and wrote nothing: the file is as the demo left it, and
+      // the WAL that SQLite keeps beside a read-only handle holds no frame.
+      expect(digest()).toBe(before)
+      expect(fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0).toBe(0)
       console.info(`SERVE ${signal}: exit 0 in ${msToExit.toFixed(0)} ms with 2 live streams open`)
     })
   }

@@ -8,6 +8,7 @@ import * as Options from "@effect/cli/Options"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Migrations from "../../Migrations/index.js"
 import { withDatabase } from "../GlobalOptions.js"
 import * as Interrupt from "../Interrupt.js"
 import * as Access from "./Access.js"
@@ -41,5 +42,8 @@ export const serve = Command.make("serve", {
 }, ({ host, port, token }) =>
   Effect.zipRight(
     Access.checkBinding(host, token),
-    Interrupt.untilInterrupted(withDatabase("serve")(Server.run({ host, port, token })))
+    // Read-only: nothing it opens can write, not even a migration; an older database is refused.
+    Interrupt.untilInterrupted(
+      withDatabase("serve", { readOnly: true })(Effect.zipRight(Migrations.requireCurrent, Server.run({ host, port, token })))
+    )
   )).pipe(Command.withDescription("Serve a live web dashboard of the database (read-only)"))
