@@ -513,7 +513,8 @@ describe.skipIf(pgUrl === undefined)("copy between SQLite and PostgreSQL", () =>
       )
       expect(killed.code).toBe(null)
       // A kill before the copy's migrations created the tables leaves nothing at all: empty too.
-      const [[created]] = yield* pgQuery(pg, "SELECT to_regclass('public.session_metrics') IS NOT NULL AS created")
+      const [[row]] = yield* pgQuery(pg, "SELECT to_regclass('public.session_metrics') IS NOT NULL AS created")
+      const { created } = row as { created: boolean }
       const count = Effect.map(
         pgQuery(
           pg,
@@ -522,8 +523,8 @@ describe.skipIf(pgUrl === undefined)("copy between SQLite and PostgreSQL", () =>
         ),
         ([[row]]) => (row as { n: number }).n
       )
-      const left = (created as { created: boolean }).created ? yield* count : 0
-      if (left === 0) console.info(`[ennio-db] the killed copy left an empty target (tables created: ${(created as { created: boolean }).created})`)
+      const left = created ? yield* count : 0
+      if (left === 0) console.info(`[ennio-db] the killed copy left an empty target (tables created: ${created})`)
       if (left === 0) {
         const again = yield* Effect.promise(() => cli(["--json", "copy", "--from", demoUrl, "--to", pg]))
         expect(json(again).copied.sessions).toBe(200)
