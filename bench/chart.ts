@@ -156,24 +156,33 @@ interface Column {
   readonly bars: ReadonlyArray<ColumnBar>
 }
 
-const fullSyncColumn = (fullSync: FullSyncResult): Column => ({
-  title: "SQLite synchronous FULL: ennio-db as a multiple of raw better-sqlite3, both syncing every commit",
-  subtitle: "the write workloads · log scale, 1× = raw (FULL) · under each bar: raw (FULL)'s ops/s",
-  legend: "ennio-db (FULL) ÷ raw (FULL) (PRAGMA synchronous = FULL; Database.layer({ url, synchronous: \"full\" }))",
-  color: fullColor,
-  bars: fullSync.workloads.flatMap((workload) => {
-    const ennio = workload.results.find((result) => result.side === "ennio-full")
-    const raw = workload.results.find((result) => result.side === "raw-full")
+/** A bar for each workload that ran both sides: ennio-db's ratio, with the raw side's ops/s under it. */
+const ratioBars = (
+  workloads: FullSyncResult["workloads"] | Extract<PostgresResult, { status: "ran" }>["workloads"],
+  ennioSide: string,
+  rawSide: string,
+  targets: Partial<Record<WorkloadId, Target>>
+): Array<ColumnBar> =>
+  workloads.flatMap((workload) => {
+    const ennio = workload.results.find((result) => result.side === ennioSide)
+    const raw = workload.results.find((result) => result.side === rawSide)
     if (ennio === undefined || raw === undefined) return []
     return [{
       id: workload.id,
       ratio: ennio.ratioToRaw,
       rawOpsPerSec: raw.opsPerSec,
       p50Us: ennio.p50Us,
-      target: fullSyncTargets[workload.id],
+      target: targets[workload.id],
       verdict: workload.verdict
     }]
   })
+
+const fullSyncColumn = (fullSync: FullSyncResult): Column => ({
+  title: "SQLite synchronous FULL: ennio-db as a multiple of raw better-sqlite3, both syncing every commit",
+  subtitle: "the write workloads · log scale, 1× = raw (FULL) · under each bar: raw (FULL)'s ops/s",
+  legend: "ennio-db (FULL) ÷ raw (FULL) (PRAGMA synchronous = FULL; Database.layer({ url, synchronous: \"full\" }))",
+  color: fullColor,
+  bars: ratioBars(fullSync.workloads, "ennio-full", "raw-full", fullSyncTargets)
 })
 
 // The settings that decide what a commit costs; the JSON and the printed report have the rest.
@@ -189,19 +198,7 @@ const pgColumn = (postgres: Extract<PostgresResult, { status: "ran" }>): Column 
     "log scale, 1× = pg raw · under each bar: pg raw's ops/s",
   legend: `ennio-db (pg) ÷ pg raw (the pg driver: a pool of ${postgres.sizes.poolSize}, named prepared statements)`,
   color: pgColor,
-  bars: postgres.workloads.flatMap((workload) => {
-    const ennio = workload.results.find((result) => result.side === "ennio-pg")
-    const raw = workload.results.find((result) => result.side === "pg-raw")
-    if (ennio === undefined || raw === undefined) return []
-    return [{
-      id: workload.id,
-      ratio: ennio.ratioToRaw,
-      rawOpsPerSec: raw.opsPerSec,
-      p50Us: ennio.p50Us,
-      target: pgTargets[workload.id],
-      verdict: workload.verdict
-    }]
-  })
+  bars: ratioBars(postgres.workloads, "ennio-pg", "pg-raw", pgTargets)
 })
 
 /** A lower chart: one bar per workload that column ran, in the columns of the chart above, targets marked. */

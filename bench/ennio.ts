@@ -42,7 +42,8 @@ const toSessionInsert = (s: SessionSpec): SessionInsert => ({
   lastActivityAt: DateTime.unsafeMake(s.lastActivityAt)
 })
 
-const toEventInsert = (e: EventSpec): EventInsert => ({
+/** A generated event as the repositories take it. */
+export const toEventInsert = (e: EventSpec): EventInsert => ({
   id: e.id,
   eventType: e.eventType,
   priority: e.priority,

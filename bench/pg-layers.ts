@@ -15,14 +15,14 @@
  * when the server runs on this machine).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer_ from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as fs from "node:fs"
 import * as Pg from "pg"
-import { type EventInsert, EventsRepo, Repos, SessionsRepo } from "../src/index.js"
+import { EventsRepo, Repos, SessionsRepo } from "../src/index.js"
 import { pgQuick } from "./config.js"
+import { toEventInsert } from "./ennio.js"
 import { describeSettings, readServerSettings } from "./pg.js"
 import { displayUrl, PgFixtures, pgSeedRows } from "./pg-fixtures.js"
 import { option, serverForScript } from "./pg-server.js"
@@ -78,16 +78,7 @@ const main = async () => {
     const eventValues = events.map((e) => [
       e.id, e.eventType, e.priority, e.sessionId, e.projectId, e.timestamp, e.message, JSON.stringify(e.data)
     ])
-    const eventInserts: Array<EventInsert> = events.map((e) => ({
-      id: e.id,
-      eventType: e.eventType,
-      priority: e.priority,
-      sessionId: e.sessionId,
-      projectId: e.projectId,
-      timestamp: DateTime.unsafeMake(e.timestamp),
-      message: e.message,
-      data: e.data
-    }))
+    const eventInserts = events.map(toEventInsert)
     const writeUrl = (schema: string) => pg.fresh(schema, (client) => pgSeedRows(client, { sessions: data.writeSessions }))
 
     const pgLayer = (name: string, schemaUrl: string, op: (pool: Pg.Pool, i: number) => Promise<unknown>): Layer => {

@@ -18,6 +18,7 @@ import { latestMigrationId } from "../../src/Migrations/index.js"
 import { freshPgDatabase, pgQuery, pgUrl } from "../fixtures/backends.js"
 import { originalSchema } from "../fixtures/originalSchema.js"
 import { buildCli, type CliRun, makeTempDir } from "./fixtures/cli.js"
+import { canMountTmpfs } from "../fixtures/mount.js"
 
 type Cli = Awaited<ReturnType<typeof buildCli>>
 let cli: Cli["cli"]
@@ -248,20 +249,8 @@ describe("backup and restore", () => {
   }, 60_000)
 })
 
-/** Whether this process may mount a tmpfs (root, and a kernel that lets it). */
-const canMount = (() => {
-  if (process.getuid?.() !== 0) return false
-  const dir = fs.mkdtempSync(path.join(temp.dir, "probe-"))
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { stdio: "ignore" })
-    execFileSync("umount", [dir], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
 
-describe.skipIf(!canMount)("backup onto a full disk", () => {
+describe.skipIf(!canMountTmpfs)("backup onto a full disk", () => {
   it("fails with DbError DiskFull, leaves no temporary file, and writes nothing under FILE", async () => {
     const mount = fs.mkdtempSync(path.join(temp.dir, "full-"))
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", mount])

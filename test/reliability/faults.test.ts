@@ -17,25 +17,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Database, DbError, EventsRepo, MetricsRepo, Repos, SessionsRepo } from "../../src/index.js"
 import { freshPgDatabase, pgAdminQuery, pgDatabaseUrl, pgQuery, postgres } from "../fixtures/backends.js"
-import { figures, makeTempDir, removeTempDir, runChild, snapshotTree, spawnChild, useFixture } from "./support/harness.js"
+import { figures, runChild, snapshotTree, spawnChild, useFixture } from "./support/harness.js"
+import { canMountTmpfs } from "../fixtures/mount.js"
 
 const { fixture, tempDir } = useFixture(path.join(import.meta.dirname, "fixtures", "faults.ts"))
 
-/** Whether this process may mount a tmpfs (root, and a kernel that lets it): tried once. */
-const canMount = (() => {
-  if (process.getuid?.() !== 0) return false
-  const dir = makeTempDir("mount-probe")
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir], { stdio: "ignore" })
-    execFileSync("umount", [dir], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  } finally {
-    removeTempDir(dir)
-  }
-})()
-if (!canMount) figures("faults-mount", { skipped: true, reason: "cannot mount a tmpfs (not root, or not allowed)" })
+if (!canMountTmpfs) figures("faults-mount", { skipped: true, reason: "cannot mount a tmpfs (not root, or not allowed)" })
 
 /** A tmpfs of `size` mounted for the scope (unmounted after everything opened on it has closed). */
 const tmpfs = (label: string, size: string) =>
@@ -114,7 +101,7 @@ const open = (options: Database.DatabaseOptions) =>
 const tried: Array<string> = []
 
 describe("faults of the environment", () => {
-  it.live.skipIf(!canMount)("a full disk: every write fails with DiskFull, nothing partial is written, and space freed heals it", () =>
+  it.live.skipIf(!canMountTmpfs)("a full disk: every write fails with DiskFull, nothing partial is written, and space freed heals it", () =>
     Effect.gen(function*() {
       const mnt = yield* tmpfs("full", "3m")
       const file = path.join(mnt, "ennio.db")
@@ -185,7 +172,7 @@ describe("faults of the environment", () => {
       })
     }).pipe(Effect.scoped), 60_000)
 
-  it.live.skipIf(!canMount)("a read-only mount: the layer says the location is read-only, and the file is untouched", () =>
+  it.live.skipIf(!canMountTmpfs)("a read-only mount: the layer says the location is read-only, and the file is untouched", () =>
     Effect.gen(function*() {
       const mnt = yield* tmpfs("ro-mount", "2m")
       const file = path.join(mnt, "ennio.db")
@@ -345,7 +332,7 @@ describe("faults of the environment", () => {
 })
 
 describe.skipIf(!postgres.available)("faults of the server [postgres]", () => {
-  it.live.skipIf(!canMount)("a full disk under the database's tablespace: writes fail with DiskFull, nothing written, space freed heals it", (context) =>
+  it.live.skipIf(!canMountTmpfs)("a full disk under the database's tablespace: writes fail with DiskFull, nothing written, space freed heals it", (context) =>
     Effect.gen(function*() {
       const mnt = yield* tmpfs("pg-full", "24m")
       // The server's own user must own a tablespace's folder; the server must run on this machine.
