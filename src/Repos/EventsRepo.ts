@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Backend } from "../Connection/Backend.js"
-import { isDuplicateKey, isMissingParent, queryError } from "../Connection/Failures.js"
+import { isDuplicateKey, isMissingParent, queryError, transaction } from "../Connection/Failures.js"
 import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import {
@@ -158,6 +158,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const backend = yield* Backend.current
     const events = Query.make(backend, Query.rowDecoder(EventCodec, "events", "id"))
     const plain = Query.plain(backend)
+    const atomic = transaction(sql)
     const encode = encoder(EventCodec, "event")
     const validateInsert = validator(EventInsert, "event", fastEventInsert)
     const validateId = validator(EventId, "event id", RowCodec.fastId)
@@ -398,10 +399,15 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
 
     const deleteOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>
       validateCutoff(cutoff).pipe(
-        Effect.flatMap((cutoff) => plain.rows(sql`DELETE FROM events WHERE ${instant} < ${at(cutoff)} RETURNING id`)),
-        // The change log's entries of the deleted events go too; followers skip them either way.
-        Effect.tap(() =>
-          plain.void(sql`DELETE FROM event_log WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.id = event_log.event_id)`)
+        Effect.flatMap((cutoff) =>
+          atomic(
+            plain.rows(sql`DELETE FROM events WHERE ${instant} < ${at(cutoff)} RETURNING id`).pipe(
+              // The change log's entries of the deleted events go too; followers skip them either way.
+              Effect.tap(() =>
+                plain.void(sql`DELETE FROM event_log WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.id = event_log.event_id)`)
+              )
+            )
+          )
         ),
         Effect.map((rows) => rows.length),
         Spans.traced("EventsRepo.deleteOlderThan")

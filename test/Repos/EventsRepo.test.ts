@@ -410,6 +410,27 @@ describeBackends("EventsRepo", (backend: Backend) => {
         expect(yield* events.deleteOlderThan(at(4_000))).toBe(0)
         expect(yield* countEvents).toBe(6)
       }).pipe(Effect.provide(TestLayer)))
+
+    it.effect("fails whole: when clearing the change log fails, no event is deleted", () =>
+      Effect.gen(function*() {
+        yield* createSessions("s1")
+        const events = yield* EventsRepo
+        const sql = yield* SqlClient.SqlClient
+        yield* events.insertMany(Array.from({ length: 4 }, (_, i) => event("s1", { message: `${i}`, timestamp: at(i * 1_000) })))
+        // The second of the operation's statements fails, after the first deleted the events.
+        if (backend.name === "sqlite") {
+          yield* sql`CREATE TRIGGER refuse_log_delete BEFORE DELETE ON event_log BEGIN SELECT RAISE(ABORT, 'refused'); END`
+        } else {
+          yield* sql`CREATE FUNCTION refuse_log_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'refused'; END $$`
+          yield* sql`CREATE TRIGGER refuse_log_delete BEFORE DELETE ON event_log FOR EACH ROW EXECUTE FUNCTION refuse_log_delete()`
+        }
+        const error = yield* Effect.flip(events.deleteOlderThan(at(2_000)))
+        expect(error._tag).toBe("DbError")
+        expect(error.message).toContain("refused")
+        expect(yield* countEvents).toBe(4)
+        yield* backend.name === "sqlite" ? sql`DROP TRIGGER refuse_log_delete` : sql`DROP TRIGGER refuse_log_delete ON event_log`
+        expect(yield* events.deleteOlderThan(at(2_000))).toBe(2)
+      }).pipe(Effect.provide(TestLayer)))
   })
 
   describe("streamBySession", () => {
