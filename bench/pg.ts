@@ -21,6 +21,7 @@ import {
   sequentialRunner
 } from "./measure.js"
 import { EventsRepo, Repos } from "../src/index.js"
+import { sessionSettings } from "../src/Connection/PostgresBackend.js"
 import { displayUrl, PgFixtures, pgSeedRows } from "./pg-fixtures.js"
 import { pgNewestPageSql, pgRaw } from "./pg-raw.js"
 import { type PgSide, type PgSideName, type SideHandle, sideLabels } from "./side.js"
@@ -412,9 +413,10 @@ const explainedName = "ennio_bench_explain"
 
 /**
  * The plan a statement runs with as ennio-db sent it. Unnamed: `EXPLAIN` with its values (planned
- * at every call). Named: executed 6 times as a named statement on a connection of its own, as
- * ennio-db's pool would; if the server then chose its generic plan, that plan (which does not
- * depend on the values, so EXECUTE is given NULLs), else the custom one.
+ * at every call). Named: executed 6 times as a named statement on a connection of its own with
+ * the session settings of ennio-db's pool (which ask for generic plans); if the server then chose
+ * its generic plan, that plan (which does not depend on the values, so EXECUTE is given NULLs),
+ * else the custom one.
  */
 const explainAsSent = async (
   pg: PgFixtures,
@@ -428,6 +430,7 @@ const explainAsSent = async (
   const client = new Pg.Client({ connectionString: url, application_name: "ennio-bench-explain" })
   await client.connect()
   try {
+    await client.query(sessionSettings)
     for (let i = 0; i < 6; i++) await client.query({ name: explainedName, text: statement.text, values: [...statement.values] })
     const counts = await client.query<{ generic: string }>(
       "SELECT generic_plans AS generic FROM pg_prepared_statements WHERE name = $1",
