@@ -99,18 +99,24 @@ export const traced = (name: string, attributes: Record<string, unknown> = {}, k
     return Effect.onExit(Effect.withParentSpan(self, started.span), started.end)
   })
 
+/** Makes the span current inside an effect: its spans and statements become the span's children. */
+export type MakeCurrent = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+const asItIs: MakeCurrent = (effect) => effect
+
 /**
- * Runs `body` inside a span that is not made current (unless `current`): `body` must then
- * start no span of its own. It may add attributes through `annotate`.
+ * Runs `body` inside a span that is not made current: `body` must then start no span of its
+ * own, except inside `current`, which makes the span current where that is needed (a write
+ * that may run on the caller's fiber; making it current costs an update of the fiber's
+ * context). `body` may add attributes through `annotate`.
  *
  * @since 0.1.0
  */
 export const leaf = <A, E, R>(
   name: string,
   attributes: Record<string, unknown>,
-  body: (annotate: Annotate) => Effect.Effect<A, E, R>,
-  kind: Tracer.SpanKind = "internal",
-  current = false
+  body: (annotate: Annotate, current: MakeCurrent) => Effect.Effect<A, E, R>,
+  kind: Tracer.SpanKind = "internal"
 ): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber) => {
     const parent = currentParent(fiber)
@@ -118,10 +124,11 @@ export const leaf = <A, E, R>(
     if (started === undefined) {
       // As `Effect.annotateCurrentSpan` inside a span that is not traced: the nearest traced span takes it.
       const nearest = Option.isSome(parent) && parent.value._tag === "Span" ? parent.value : undefined
-      return body(nearest === undefined ? ignore : (key, value) => nearest.attribute(key, value))
+      return body(nearest === undefined ? ignore : (key, value) => nearest.attribute(key, value), asItIs)
     }
-    const run = body((key, value) => started.span.attribute(key, value))
-    return Effect.onExit(current ? Effect.withParentSpan(run, started.span) : run, started.end)
+    const span = started.span
+    const run = body((key, value) => span.attribute(key, value), (effect) => Effect.withParentSpan(effect, span))
+    return Effect.onExit(run, started.end)
   })
 
 /**

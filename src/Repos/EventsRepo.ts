@@ -225,19 +225,14 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     })
 
     const insert = (input: EventInsert): Effect.Effect<OrchestratorEvent, NotFound | AlreadyExists | DbError> =>
-      Effect.withFiberRuntime((fiber) =>
-        Spans.leaf(
-          "EventsRepo.insert",
-          { "session.id": input.sessionId, "project.id": input.projectId },
-          (annotate) =>
-            Effect.flatMap(prepare(input), (prepared) => {
-              annotate("event.id", prepared.event.id)
-              return submit(prepared)
-            }),
-          "internal",
-          // Current where the write may run on this fiber: in its transaction, or alone on PostgreSQL.
-          backend.concurrentWrites || GroupCommit.writesDirectly(fiber)
-        )
+      Spans.leaf(
+        "EventsRepo.insert",
+        { "session.id": input.sessionId, "project.id": input.projectId },
+        (annotate, current) =>
+          Effect.flatMap(prepare(input), (prepared) => {
+            annotate("event.id", prepared.event.id)
+            return submit(prepared, current)
+          })
       )
 
     /** The ids among `ids` that have a row in `table`, looked up a chunk at a time. */

@@ -24,6 +24,7 @@ import type * as Scope from "effect/Scope"
 import { Backend } from "../Connection/Backend.js"
 import { isSqlError, queryError } from "../Connection/Failures.js"
 import { DbError } from "../Schemas/Errors.js"
+import type { MakeCurrent } from "../Spans.js"
 
 // A batch whose transaction failed fails every write in it, with the reason of that failure
 // (a lost connection, a full disk): none of them was committed.
@@ -74,7 +75,11 @@ export interface GroupCommitOptions<A, B, E> {
  */
 export const make = <A, B, E>(
   options: GroupCommitOptions<A, B, E>
-): Effect.Effect<(item: A) => Effect.Effect<B, E | DbError>, never, SqlClient.SqlClient | Scope.Scope> =>
+): Effect.Effect<
+  (item: A, current?: MakeCurrent) => Effect.Effect<B, E | DbError>,
+  never,
+  SqlClient.SqlClient | Scope.Scope
+> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const maxBatch = options.maxBatch ?? 512
@@ -195,27 +200,25 @@ export const make = <A, B, E>(
       if (inFlight === 0 && pending.length > 0) wake?.()
     })
     /** A write that found nothing in flight: one statement on the caller's fiber; what arrives meanwhile waits for it. */
-    const alone = (item: A): Effect.Effect<B, E | DbError> => {
+    const alone = (item: A, current: MakeCurrent): Effect.Effect<B, E | DbError> => {
       inFlight++
-      return Effect.ensuring(options.write(item), ended)
+      return Effect.ensuring(current(options.write(item)), ended)
     }
 
-    return (item: A): Effect.Effect<B, E | DbError> =>
+    // `current` wraps a write that runs on the caller's fiber (in its transaction, or alone),
+    // so that its statement's span is the caller's operation's child.
+    return (item: A, current: MakeCurrent = asItIs): Effect.Effect<B, E | DbError> =>
       Effect.withFiberRuntime((fiber) =>
         writesDirectly(fiber)
-          ? options.write(item)
+          ? current(options.write(item))
           : direct && inFlight === 0 && !closed && pending.length === 0
-          ? alone(item)
+          ? alone(item, current)
           : submit(item)
       )
   })
 
-/**
- * Whether a write submitted from `fiber` runs directly, inside the fiber's own transaction,
- * rather than on the writer's fiber: then the operation's span must be current, so that its
- * statements' spans are its children.
- *
- * @since 0.1.0
- */
-export const writesDirectly = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+const asItIs: MakeCurrent = (effect) => effect
+
+// Whether a write submitted from `fiber` runs on it, inside the fiber's own transaction.
+const writesDirectly = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
   Context.getOption(fiber.getFiberRef(FiberRef.currentContext), SqlClient.TransactionConnection)._tag === "Some"

@@ -283,9 +283,8 @@ RETURNING ${columns}`, failure)
      * row after the change. Concurrent calls share one transaction.
      */
     const record = (sessionId: string, delta: MetricsDelta): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-      Effect.withFiberRuntime((fiber) =>
-        Spans.leaf("MetricsRepo.record", { "session.id": sessionId }, () =>
-          Effect.clockWith((clock) => {
+      Spans.leaf("MetricsRepo.record", { "session.id": sessionId }, (_, current) =>
+        Effect.clockWith((clock) => {
           const valid = Either.flatMap(
             validateSessionId(sessionId),
             (id) =>
@@ -294,9 +293,8 @@ RETURNING ${columns}`, failure)
                 (add) => metricsDeltaRow(id, add, DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()))
               )
           )
-            return Either.isLeft(valid) ? Either.left(valid.left) : submitCounters(valid.right)
-          }), "internal", backend.concurrentWrites || GroupCommit.writesDirectly(fiber))
-      )
+          return Either.isLeft(valid) ? Either.left(valid.left) : submitCounters(valid.right, current)
+        }))
 
     /** Sets a time column unless it is set already (the first value wins), creating the row when absent. */
     const setOnce = (field: "timeToFirstPrSecs" | "timeToMergeSecs", sessionId: string, seconds: number) =>
