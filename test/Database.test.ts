@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import Sqlite from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -15,6 +16,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { promisify } from "node:util"
 import { Database, DbError, latestMigrationId, ProjectsRepo, Repos, SessionsRepo } from "../src/index.js"
+import * as Maintenance from "../src/Maintenance.js"
 import { migrate } from "../src/Migrations/index.js"
 import {
   type Backend,
@@ -135,20 +137,43 @@ describe("PostgreSQL URLs without a server", () => {
 })
 
 describe("file databases [SQLite only]", () => {
-  it.scoped("use WAL, foreign keys, only a moment's busy wait in the driver and synchronous NORMAL", () =>
+  it.scoped("use WAL, foreign keys, only a moment's busy wait in the driver, synchronous NORMAL and temporary storage in memory", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const settings = yield* Effect.all([
         pragma("journal_mode"),
         pragma("foreign_keys"),
         pragma("busy_timeout"),
-        pragma("synchronous")
+        pragma("synchronous"),
+        pragma("temp_store")
       ]).pipe(Effect.provide(Database.layer({ url: `sqlite:${dir}/a.db` })))
       expect(settings[0]).toBe("wal")
       expect(settings[1]).toBe(1)
       // Longer lock waits are asynchronous (test/reliability/locks.test.ts): the driver waits a moment only.
       expect(Number(settings[2])).toBeLessThan(100)
       expect(settings[3]).toBe(1)
+      expect(settings[4]).toBe(2)
+    }))
+
+  it.scoped("VACUUM builds its copy in a temporary file, and temporary storage is in memory again after it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const sent: Array<string> = []
+      const after = yield* Effect.flatMap(Maintenance.Maintenance, (maintenance) => maintenance.vacuum).pipe(
+        (vacuum) =>
+          Statement.withTransformer(vacuum, (statement) =>
+            Effect.sync(() => {
+              sent.push(statement.compile()[0])
+              return statement
+            })),
+        Effect.zipRight(pragma("temp_store")),
+        Effect.provide(Layer.provideMerge(Maintenance.layer, Database.layer({ url: `sqlite:${dir}/a.db` })))
+      )
+      const at = (text: string) => sent.findIndex((sql) => sql.trim() === text)
+      expect(at("VACUUM")).toBeGreaterThan(0)
+      expect(at("PRAGMA temp_store = FILE")).toBe(at("VACUUM") - 1)
+      expect(at("PRAGMA temp_store = MEMORY")).toBe(at("VACUUM") + 1)
+      expect(after).toBe(2)
     }))
 
   it.scoped("synchronous FULL on request", () =>

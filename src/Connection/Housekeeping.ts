@@ -202,7 +202,13 @@ export const make = (sql: SqlClient.SqlClient, backend: BackendShape): Housekeep
           FROM pragma_page_count(), pragma_page_size()`),
         (found) => Number(found[0]?.bytes ?? 0)
       ),
-      vacuum: Effect.zipRight(rows(sql`VACUUM`), rows(sql`PRAGMA wal_checkpoint(TRUNCATE)`)).pipe(Effect.asVoid),
+      // The rebuilt copy goes to a temporary file, not memory: it is as large as the database.
+      vacuum: rows(sql`PRAGMA temp_store = FILE`).pipe(
+        Effect.zipRight(rows(sql`VACUUM`)),
+        Effect.ensuring(Effect.ignore(rows(sql`PRAGMA temp_store = MEMORY`))),
+        Effect.zipRight(rows(sql`PRAGMA wal_checkpoint(TRUNCATE)`)),
+        Effect.asVoid
+      ),
       copyFileInto: Option.some((file: string) => Effect.asVoid(rows(sql`VACUUM INTO ${file}`))),
       readSnapshot: readSnapshot(Effect.void),
       databaseFile: Effect.map(

@@ -134,6 +134,9 @@ export const open = (options: SqliteOptions): Effect.Effect<Sqlite.Database, DbE
     yield* step(() => {
       db.pragma("foreign_keys = ON")
       db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
+      // Statement journals in memory: inside a transaction, every insert that fires a change-log
+      // trigger opens one (see bench/README.md). VACUUM switches back to a file for its copy.
+      db.pragma("temp_store = MEMORY")
     })
     return db
   })
