@@ -34,13 +34,15 @@ const spanAttributes: ReadonlyArray<readonly [string, unknown]> = [["db.system.n
  * statement can run at once, atomically with that check. It still waits behind another
  * fiber's open transaction, runs on the transaction's connection inside one, defers to
  * @effect/sql when a statement transformer is installed, and emits the same `sql.execute`
- * span as @effect/sql. Many rows are written by one prepared insert bound to each row, which
- * beat one multi-row statement for group-commit batches (see the README's Performance).
+ * span as @effect/sql. Many rows are written by multi-row inserts of up to 64 rows (see
+ * `insertRows`).
  */
 // How often a follower's own handle asks SQLite whether another connection has committed.
 const dataVersionPollMs = 25
 // An in-memory database has no other connection to poll from: its followers read again at this pace.
 const memoryPollMs = 50
+// The most rows one insert statement takes (a power of two: the texts are of 1, 2, 4, … rows).
+const maxRowsPerInsert = 64
 
 const makeBackend = (
   sql: Client.SqlClient,
@@ -78,17 +80,24 @@ const makeBackend = (
       return Spans.statement("sqlite", text, values ? "executeValues" : "execute", 1, execute)
     })
 
-  // The insert of each table, compiled once for the keys its rows have (the row codec's, in order).
-  const inserts = new Map<Table, { readonly keys: ReadonlyArray<string>; readonly text: string }>()
-  const insertText = (table: Table, first: TableRow): string => {
+  // The inserts of each table, compiled once for the keys its rows have (the row codec's, in
+  // order): of 1, 2, 4, … 64 rows. Many rows go in as few multi-row statements as that allows:
+  // inside a transaction each statement that fires the change-log trigger opens a statement
+  // journal, once for its rows rather than once a row (see bench/README.md).
+  const inserts = new Map<Table, { readonly keys: ReadonlyArray<string>; readonly texts: Array<string> }>()
+  const insertText = (table: Table, first: TableRow, rowCount: number): string => {
     const keys = Object.keys(first)
-    const known = inserts.get(table)
-    if (known !== undefined && known.keys.length === keys.length && known.keys.every((key, i) => key === keys[i])) {
-      return known.text
+    let known = inserts.get(table)
+    if (known === undefined || known.keys.length !== keys.length || !known.keys.every((key, i) => key === keys[i])) {
+      known = { keys, texts: [] }
+      inserts.set(table, known)
     }
-    // The table named as the repositories' own statements name it (unquoted: one of four constants).
-    const [text] = sql`INSERT INTO ${sql.literal(table)} ${sql.insert(first)}`.compile()
-    inserts.set(table, { keys, text })
+    let text = known.texts[rowCount]
+    if (text === undefined) {
+      // The table named as the repositories' own statements name it (unquoted: one of four constants).
+      ;[text] = sql`INSERT INTO ${sql.literal(table)} ${sql.insert(Array(rowCount).fill(first))}`.compile()
+      known.texts[rowCount] = text
+    }
     return text
   }
 
@@ -96,25 +105,31 @@ const makeBackend = (
     Effect.withFiberRuntime((fiber) => {
       if (rows.length === 0) return Effect.void
       if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return ordinary.insertRows(table, rows)
-      // The text @effect/sql compiles for the first row; every row binds its values in the same key order.
+      // Every row binds its values in the first row's key order, which the texts follow.
       const first: TableRow = rows[0]!
-      const text = insertText(table, first)
+      const oneRow = insertText(table, first, 1)
       const context = fiber.currentContext
       const safeIntegers = Context.get(context, Client.SafeIntegers)
-      // Outside a transaction each row commits alone: a retry goes on from the one refused.
+      // Outside a transaction each statement commits alone: a retry goes on from the one refused.
       let next = 0
       const execute = onHandle(
         Context.getOption(context, Client.TransactionConnection),
         (): Exit.Exit<void, SqlError> => {
-          for (; next < rows.length; next++) {
-            const exit = connection.runNow(text, Object.values(rows[next]!), false, safeIntegers)
+          while (next < rows.length) {
+            let rowCount = maxRowsPerInsert
+            while (rowCount > rows.length - next) rowCount /= 2
+            const params: Array<unknown> = []
+            for (let i = next; i < next + rowCount; i++) params.push(...Object.values(rows[i]!))
+            const exit = connection.runNow(insertText(table, first, rowCount), params, false, safeIntegers)
             if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
+            next += rowCount
           }
           return Exit.void
         },
-        (other) => Effect.forEach(rows, (row) => other.execute(text, Object.values(row), undefined), { discard: true })
+        (other) => Effect.forEach(rows, (row) => other.execute(oneRow, Object.values(row), undefined), { discard: true })
       )
-      return Spans.statement("sqlite", text, rows.length === 1 ? "execute" : "BATCH execute", rows.length, execute)
+      // One span for the call, with the one-row text and the number of rows, as for a batch.
+      return Spans.statement("sqlite", oneRow, rows.length === 1 ? "execute" : "BATCH execute", rows.length, execute)
     })
 
   return {

@@ -78,7 +78,7 @@ describeBackends("the statement path", (backend: Backend) => {
         expect(statement?.attributes.get("db.system.name")).toBe(backend.name === "postgres" ? "postgresql" : "sqlite")
       }))
 
-    it.effect("insertRows writes its rows in order, traced, and stops at the first failure", () =>
+    it.effect("insertRows writes its rows in order, traced, and a failing statement writes none of its rows", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const { insertRows } = yield* BackendService.current
@@ -100,13 +100,19 @@ describeBackends("the statement path", (backend: Backend) => {
           (found) => found.map((row) => row.project_id)
         )
         yield* insertRows("projects", rows("a", "b", "c")).pipe(Effect.withTracer(tracer))
-        // SQLite binds one prepared insert to each row, in one span; PostgreSQL sends one multi-row insert.
+        // One multi-row insert, in one span (SQLite's says how many rows).
         expect(spans.map((span) => span.name)).toEqual(["sql.execute"])
         if (backend.name === "sqlite") expect(spans[0]?.attributes.get("db.operation.batch.size")).toBe(3)
-        // A duplicate key fails the insert; on SQLite the rows before it, each committed alone, stay.
+        // A duplicate key fails the statement: none of its rows is written.
         const failed = yield* Effect.either(insertRows("projects", rows("d", "a", "e")))
         expect(failed._tag).toBe("Left")
-        expect(yield* stored).toEqual(backend.name === "sqlite" ? ["a", "b", "c", "d"] : ["a", "b", "c"])
+        expect(yield* stored).toEqual(["a", "b", "c"])
+        // Past 64 rows SQLite takes several statements (64, then 32, …): every row is written, in order.
+        const many = Array.from({ length: 100 }, (_, i) => `m${String(i).padStart(3, "0")}`)
+        yield* sql.withTransaction(insertRows("projects", rows(...many)))
+        expect(yield* stored).toEqual(["a", "b", "c", ...many])
+        const names = yield* sql<{ name: string }>`SELECT name FROM projects WHERE project_id LIKE 'm%' ORDER BY project_id`
+        expect(names.map((row) => row.name)).toEqual(many.map((id) => `name ${id}`))
         // Inside a transaction the rows are undone with it.
         const rolledBack = yield* Effect.either(sql.withTransaction(insertRows("projects", rows("f", "b"))))
         expect(rolledBack._tag).toBe("Left")
