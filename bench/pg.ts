@@ -413,10 +413,9 @@ const explainedName = "ennio_bench_explain"
 
 /**
  * The plan a statement runs with as ennio-db sent it. Unnamed: `EXPLAIN` with its values (planned
- * at every call). Named: executed 6 times as a named statement on a connection of its own with
- * the session settings of ennio-db's pool (which ask for generic plans); if the server then chose
- * its generic plan, that plan (which does not depend on the values, so EXECUTE is given NULLs),
- * else the custom one.
+ * at every call). Named: executed 6 times as a named statement on a connection of its own that
+ * runs the session settings of ennio-db's pool first; if the server then chose its generic plan,
+ * that plan (which does not depend on the values, so EXECUTE is given NULLs), else the custom one.
  */
 const explainAsSent = async (
   pg: PgFixtures,

@@ -59,14 +59,14 @@ export interface BackendShape {
     statement: Statement.Statement<any>
   ) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
   /**
-   * Inserts rows into `table` in order, stopping at the first that fails: objects with the
-   * same keys, in the same order. SQLite binds one prepared insert to each row; PostgreSQL
-   * sends one statement (an `unnest` of one array a column for many rows), a round trip.
+   * Inserts rows into `table` in order, stopping at the first statement that fails: objects
+   * with the same keys, in the same order. SQLite sends multi-row inserts of up to 64 rows;
+   * PostgreSQL one statement (an `unnest` of one array a column for many rows), a round trip.
    */
   readonly insertRows: (table: Table, rows: ReadonlyArray<TableRow>) => Effect.Effect<void, SqlError>
   /**
-   * The most rows `insertRows` writes in one statement: up to this many, it is atomic without
-   * a transaction around it (1 on SQLite, where each row is its own statement).
+   * Up to this many rows, `insertRows` is one statement, atomic without a transaction around
+   * it (1 on SQLite, whose inserts of 64, 32, … rows make most batches several statements).
    */
   readonly rowsPerStatement: number
   /**

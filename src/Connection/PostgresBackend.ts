@@ -81,19 +81,14 @@ export const typeParsers: Pg.CustomTypesConfig = {
 }
 
 /**
- * What every connection of the pool runs first. Timestamps in ISO style (the one the
+ * What every connection of the pool runs first: timestamps in ISO style (the one the
  * Timestamp schema reads), in UTC (any offset would read correctly; UTC keeps the text
- * uniform). Generic plans only: a statement is planned without its values, so that a page of
- * one session reads the session's index however many of the events are the session's (planned
- * for a session holding a tenth of them, it walks the timestamp index and filters); the price
- * is that a statement whose best plan depends on its values (prune's cutoff) gets the plan
- * that suits an average value. Plain SET statements, not startup options, which connection
- * poolers such as PgBouncer may refuse.
+ * uniform). Plain SET statements, not startup options, which connection poolers such as
+ * PgBouncer may refuse.
  *
  * @since 0.1.0
  */
-export const sessionSettings =
-  "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET plan_cache_mode = 'force_generic_plan'"
+export const sessionSettings = "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'"
 
 /**
  * Opens a pool on `options.url`, checks that the server answers, and builds a `PgClient`
