@@ -10,6 +10,9 @@
  * - `leaf` does not make its span the current one, for operations whose own fiber starts no
  *   other span (a write handed to group commit, a statement): making it current costs more
  *   than such an operation.
+ * - `operation` makes its span current for ennio-db's own spans only, through a fiber
+ *   reference of this module's: changing the fiber's context, as `Effect.withSpan` does, copies
+ *   and compares the whole context at the start and again at the end of the operation.
  *
  * @since 0.1.0
  */
@@ -82,8 +85,29 @@ const start = (
   }
 }
 
-const currentParent = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
-  propagatedParent(Context.getOption(fiber.getFiberRef(FiberRef.currentContext), Tracer.ParentSpan))
+/** The span of an `operation`, and the context's parent span when it was made current. */
+interface Current {
+  readonly span: Tracer.Span
+  readonly under: Option.Option<Tracer.AnySpan>
+}
+
+const currentOperation = FiberRef.unsafeMake<Current | undefined>(undefined)
+
+const contextParent = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+  Context.getOption(fiber.getFiberRef(FiberRef.currentContext), Tracer.ParentSpan)
+
+// The operation's span while the context still has the parent it had when the operation
+// started: a span made current through the context since (`traced`, Effect's) is the nearer.
+const currentOwn = (fiber: Fiber.RuntimeFiber<unknown, unknown>, parent: Option.Option<Tracer.AnySpan>) => {
+  const own = fiber.getFiberRef(currentOperation)
+  return own !== undefined && Option.getOrUndefined(own.under) === Option.getOrUndefined(parent) ? own.span : undefined
+}
+
+const currentParent = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Option.Option<Tracer.AnySpan> => {
+  const parent = contextParent(fiber)
+  const own = currentOwn(fiber, parent)
+  return own !== undefined ? Option.some(own) : propagatedParent(parent)
+}
 
 /**
  * `Effect.withSpan(name, { attributes, kind })`: the span is current inside `self`.
@@ -97,6 +121,42 @@ export const traced = (name: string, attributes: Record<string, unknown> = {}, k
     // Tracing off: Effect's own noop span, so that annotations inside land where Effect puts them.
     if (started === undefined) return Effect.withSpan(self, name, { attributes, kind, captureStackTrace: false })
     return Effect.onExit(Effect.withParentSpan(self, started.span), started.end)
+  })
+
+/**
+ * As `traced`, for an operation whose spans inside are all ennio-db's own (`leaf`,
+ * `statement`, `operation`, `traced`): its span is their parent, but not the parent of spans
+ * started through Effect's context (@effect/sql's own statement path and transactions, code of
+ * the caller's), which must go through `traced`, or `contextual` where a backend falls back
+ * to @effect/sql.
+ *
+ * @since 0.1.0
+ */
+export const operation = (name: string, attributes: Record<string, unknown> = {}, kind: Tracer.SpanKind = "internal") =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const under = contextParent(fiber)
+    const own = currentOwn(fiber, under)
+    const started = start(fiber, own !== undefined ? Option.some(own) : propagatedParent(under), name, attributes, kind)
+    if (started === undefined) return Effect.withSpan(self, name, { attributes, kind, captureStackTrace: false })
+    // Set, and put back with the span's end: `Effect.locally` adds a region of its own.
+    const previous = fiber.getFiberRef(currentOperation)
+    return Effect.zipRight(
+      FiberRef.set(currentOperation, { span: started.span, under }),
+      Effect.onExit(self, (exit) => Effect.zipRight(FiberRef.set(currentOperation, previous), started.end(exit)))
+    )
+  })
+
+/**
+ * Runs `effect`, which may start spans through Effect's context (a backend's fallback to
+ * @effect/sql), with the current `operation`'s span as their parent.
+ *
+ * @since 0.1.0
+ */
+export const contextual = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const own = currentOwn(fiber, contextParent(fiber))
+    return own === undefined ? effect : Effect.withParentSpan(effect, own)
   })
 
 /** Makes the span current inside an effect: its spans and statements become the span's children. */

@@ -142,4 +142,37 @@ describe("Spans", () => {
       expect(spans).toHaveLength(1)
       expect(spans[0]!.status._tag).toBe("Ended")
     }))
+
+  it.effect("operation is the parent of ennio-db's spans inside it, and gives way to a span made current through the context", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = yield* recordingTracer
+      const leaf = (name: string) => Spans.leaf(name, {}, () => Effect.void)
+      yield* Spans.operation("Repo.read", { "session.id": "s1" })(
+        Effect.all([
+          leaf("first.statement"),
+          // Effect's own span reads the context: the caller's span is its parent (see `contextual`).
+          Effect.withSpan(leaf("statement.under.context"), "context.span"),
+          Spans.traced("nested.traced")(leaf("statement.under.traced")),
+          Spans.contextual(Effect.withSpan(Effect.void, "fallback.span")),
+          leaf("last.statement")
+        ])
+      ).pipe(Effect.withSpan("caller"), Effect.withTracer(tracer))
+      const parents = Object.fromEntries(spans.map((span) => [span.name, view(span, spans).parent]))
+      expect(parents).toEqual({
+        "caller": Option.none(),
+        "Repo.read": Option.some("caller"),
+        "first.statement": Option.some("Repo.read"),
+        "context.span": Option.some("caller"),
+        "statement.under.context": Option.some("context.span"),
+        "nested.traced": Option.some("Repo.read"),
+        "statement.under.traced": Option.some("nested.traced"),
+        "fallback.span": Option.some("Repo.read"),
+        "last.statement": Option.some("Repo.read")
+      })
+      expect(view(spans.find((span) => span.name === "Repo.read")!, spans)).toMatchObject({
+        kind: "internal",
+        attributes: { "session.id": "s1" },
+        status: { ended: true, exit: "success" }
+      })
+    }))
 })

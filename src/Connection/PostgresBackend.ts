@@ -289,7 +289,10 @@ const statementPath = (
     Effect.withFiberRuntime((fiber) => {
       const client = transactionClient(fiber.currentContext)
       if (client === false || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") {
-        return (values ? ordinary.values(statement) : ordinary.run(statement)) as Effect.Effect<ReadonlyArray<A>, SqlError>
+        return Spans.contextual(values ? ordinary.values(statement) : ordinary.run(statement)) as Effect.Effect<
+          ReadonlyArray<A>,
+          SqlError
+        >
       }
       const [text, params] = statement.compile()
       return Spans.statement(
@@ -310,7 +313,7 @@ const statementPath = (
       if (
         client === false || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some" ||
         Object.keys(first).length !== columns.length || !columns.every((column) => column in first)
-      ) return ordinary.insertRows(table, rows)
+      ) return Spans.contextual(ordinary.insertRows(table, rows))
       if (rows.length === 1) {
         const single = singleInserts[table]
         const values = columns.map((column) => first[column])

@@ -67,7 +67,7 @@ const makeBackend = (
   <A>(statement: Statement.Statement<any>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
     Effect.withFiberRuntime((fiber) => {
       if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") {
-        return (values ? statement.values : statement) as Effect.Effect<ReadonlyArray<A>, SqlError>
+        return Spans.contextual(values ? statement.values : statement) as Effect.Effect<ReadonlyArray<A>, SqlError>
       }
       const [text, params] = statement.compile()
       const context = fiber.currentContext
@@ -104,7 +104,9 @@ const makeBackend = (
   const insertRows = (table: Table, rows: ReadonlyArray<TableRow>): Effect.Effect<void, SqlError> =>
     Effect.withFiberRuntime((fiber) => {
       if (rows.length === 0) return Effect.void
-      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return ordinary.insertRows(table, rows)
+      if (fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") {
+        return Spans.contextual(ordinary.insertRows(table, rows))
+      }
       // Every row binds its values in the first row's key order, which the texts follow.
       const first: TableRow = rows[0]!
       const oneRow = insertText(table, first, 1)

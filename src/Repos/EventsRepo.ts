@@ -359,7 +359,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateSessionId(sessionId).pipe(
         Effect.flatMap((id) => list([sql`session_id = ${id}`], options)),
-        Spans.traced("EventsRepo.listBySession", { "session.id": sessionId })
+        Spans.operation("EventsRepo.listBySession", { "session.id": sessionId })
       )
 
     const listSessionPage = (sessionId: string, pageSize: number, before: string | undefined) =>
@@ -371,7 +371,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateProjectId(projectId).pipe(
         Effect.flatMap((id) => list([sql`project_id = ${id}`], options)),
-        Spans.traced("EventsRepo.listByProject", { "project.id": projectId })
+        Spans.operation("EventsRepo.listByProject", { "project.id": projectId })
       )
 
     const listByType = (
@@ -380,7 +380,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateType(eventType).pipe(
         Effect.flatMap((type) => list([sql`event_type = ${type}`], options)),
-        Spans.traced("EventsRepo.listByType", { "event.type": eventType })
+        Spans.operation("EventsRepo.listByType", { "event.type": eventType })
       )
 
     const listRecent = (
@@ -389,7 +389,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateLimit(limit).pipe(
         Effect.flatMap((limit) => list([], { ...options, limit })),
-        Spans.traced("EventsRepo.listRecent", { "events.limit": limit })
+        Spans.operation("EventsRepo.listRecent", { "events.limit": limit })
       )
 
     const deleteOlderThan = (cutoff: DateTime.Utc): Effect.Effect<number, DbError> =>

@@ -12,7 +12,7 @@ import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
 import { ProjectId } from "../Schemas/Ids.js"
 import { Project, ProjectCodec, projectColumns, ProjectInsert } from "../Schemas/Project.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
-import { traced } from "../Spans.js"
+import { operation, traced } from "../Spans.js"
 import { encoder, validator } from "./Input.js"
 import * as Query from "./Query.js"
 
@@ -83,7 +83,7 @@ RETURNING ${columns}`))
     })
 
     const list = (): Effect.Effect<ReadonlyArray<Project>, DbError> =>
-      projects.findAll(sql`SELECT ${columns} FROM projects ORDER BY name, project_id`).pipe(traced("ProjectsRepo.list"))
+      projects.findAll(sql`SELECT ${columns} FROM projects ORDER BY name, project_id`).pipe(operation("ProjectsRepo.list"))
 
     /** Deletes the project row only: `sessions.project_id` has no foreign key, so its sessions stay. */
     const delete_ = (id: string): Effect.Effect<void, NotFound | DbError> =>

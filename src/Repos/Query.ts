@@ -167,11 +167,11 @@ export const lookup = <K, A>(
   return {
     find: (key: string): Effect.Effect<Option.Option<A>, DbError> =>
       Effect.flatMap(options.validate(key), (valid) => query.findOne(options.select(valid))).pipe(
-        Spans.traced(`${options.repository}.find`, { [options.attribute]: key })
+        Spans.operation(`${options.repository}.find`, { [options.attribute]: key })
       ),
     get: (key: string): Effect.Effect<A, NotFound | DbError> =>
       Effect.flatMap(options.validate(key), (valid) => query.single(options.select(valid), notFound(key))).pipe(
-        Spans.traced(`${options.repository}.get`, { [options.attribute]: key })
+        Spans.operation(`${options.repository}.get`, { [options.attribute]: key })
       )
   }
 }

@@ -28,7 +28,7 @@ import {
 } from "../Schemas/Session.js"
 import * as RowCodec from "../Schemas/RowCodec.js"
 import { JsonObjectInput, Text } from "../Schemas/Text.js"
-import { traced } from "../Spans.js"
+import { operation, traced } from "../Spans.js"
 import * as ChangeStream from "./ChangeStream.js"
 import { cursorOf, positionOf } from "./ChangeStream.js"
 import { encoder, validator } from "./Input.js"
@@ -174,7 +174,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
         // The backend's insert: a statement text built once, where `sql.insert` compiles one per call.
         yield* plain.insertRows("sessions", [row], Query.insertFailure("Session", session.id))
         return session
-      }).pipe(traced("SessionsRepo.insert", { "session.id": input.id }))
+      }).pipe(operation("SessionsRepo.insert", { "session.id": input.id }))
 
     const { find, get } = Query.lookup(sessions, {
       repository: "SessionsRepo",
@@ -207,11 +207,11 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("ennio-db/Sessi
           const where = conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`
           return sessions.findAll(sql`SELECT ${columns} FROM sessions ${where} ${newestFirst}`)
         }),
-        traced("SessionsRepo.list", { "project.id": filter.projectId, "session.status": filter.status })
+        operation("SessionsRepo.list", { "project.id": filter.projectId, "session.status": filter.status })
       )
 
     const listByStatus = (status: SessionStatus): Effect.Effect<ReadonlyArray<Session>, DbError> =>
-      list({ status }).pipe(traced("SessionsRepo.listByStatus", { "session.status": status }))
+      list({ status }).pipe(operation("SessionsRepo.listByStatus", { "session.status": status }))
 
     const decodeCounts = Query.rowDecoder(RowCodec.make(StatusCountRow), "sessions counts", "project_id")
 

@@ -5,6 +5,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import { Backend as BackendService } from "../../src/Connection/Backend.js"
 import { Database, Repos, SessionsRepo } from "../../src/index.js"
 import { sessionColumns } from "../../src/Schemas/Session.js"
@@ -76,6 +77,20 @@ describeBackends("the statement path", (backend: Backend) => {
           `SELECT ${sessionColumns} FROM sessions WHERE id = ${backend.name === "postgres" ? "$1" : "?"}`
         )
         expect(statement?.attributes.get("db.system.name")).toBe(backend.name === "postgres" ? "postgresql" : "sqlite")
+      }))
+
+    it.effect("with a statement transformer, @effect/sql's own statement span is still the repository span's child", () =>
+      Effect.gen(function*() {
+        const { spans, tracer } = yield* recordingTracer
+        const sessions = yield* SessionsRepo
+        yield* sessions.find("nobody").pipe(
+          (find) => Statement.withTransformer(find, (statement) => Effect.succeed(statement)),
+          Effect.withTracer(tracer)
+        )
+        const [repo, statement] = spans
+        expect(repo?.name).toBe("SessionsRepo.find")
+        expect(statement?.name).toBe("sql.execute")
+        expect(Option.map(statement!.parent, (p) => p.spanId)).toEqual(Option.some(repo!.spanId))
       }))
 
     it.effect("insertRows writes its rows in order, traced, and a failing statement writes none of its rows", () =>
