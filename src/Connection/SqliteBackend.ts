@@ -95,7 +95,7 @@ const makeBackend = (
     let text = known.texts[rowCount]
     if (text === undefined) {
       // The table named as the repositories' own statements name it (unquoted: one of four constants).
-      ;[text] = sql`INSERT INTO ${sql.literal(table)} ${sql.insert(Array(rowCount).fill(first))}`.compile()
+      ;[text] = sql`INSERT INTO ${sql.literal(table)} ${sql.insert(Array<TableRow>(rowCount).fill(first))}`.compile()
       known.texts[rowCount] = text
     }
     return text
