@@ -139,11 +139,12 @@ export const operation = (name: string, attributes: Record<string, unknown> = {}
     const own = currentOwn(fiber, under)
     const started = start(fiber, own !== undefined ? Option.some(own) : propagatedParent(under), name, attributes, kind)
     if (started === undefined) return Effect.withSpan(self, name, { attributes, kind, captureStackTrace: false })
-    // Set, and put back with the span's end: `Effect.locally` adds a region of its own.
+    // Set inside, and put back with the span's end (also when interrupted before it is set):
+    // `Effect.locally` adds a region of its own.
     const previous = fiber.getFiberRef(currentOperation)
-    return Effect.zipRight(
-      FiberRef.set(currentOperation, { span: started.span, under }),
-      Effect.onExit(self, (exit) => Effect.zipRight(FiberRef.set(currentOperation, previous), started.end(exit)))
+    return Effect.onExit(
+      Effect.zipRight(FiberRef.set(currentOperation, { span: started.span, under }), self),
+      (exit) => Effect.zipRight(FiberRef.set(currentOperation, previous), started.end(exit))
     )
   })
 

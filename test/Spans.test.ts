@@ -156,7 +156,7 @@ describe("Spans", () => {
           Spans.contextual(Effect.withSpan(Effect.void, "fallback.span")),
           leaf("last.statement")
         ])
-      ).pipe(Effect.withSpan("caller"), Effect.withTracer(tracer))
+      ).pipe(Effect.zipRight(leaf("after.operation")), Effect.withSpan("caller"), Effect.withTracer(tracer))
       const parents = Object.fromEntries(spans.map((span) => [span.name, view(span, spans).parent]))
       expect(parents).toEqual({
         "caller": Option.none(),
@@ -167,12 +167,26 @@ describe("Spans", () => {
         "nested.traced": Option.some("Repo.read"),
         "statement.under.traced": Option.some("nested.traced"),
         "fallback.span": Option.some("Repo.read"),
-        "last.statement": Option.some("Repo.read")
+        "last.statement": Option.some("Repo.read"),
+        "after.operation": Option.some("caller")
       })
       expect(view(spans.find((span) => span.name === "Repo.read")!, spans)).toMatchObject({
         kind: "internal",
         attributes: { "session.id": "s1" },
         status: { ended: true, exit: "success" }
       })
+    }))
+
+  it.effect("operation ends its span when its caller is interrupted while waiting", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = yield* recordingTracer
+      const waiting = yield* Deferred.make<void>()
+      const fiber = yield* Spans.operation("Repo.read")(
+        Effect.zipRight(Deferred.succeed(waiting, undefined), Effect.never)
+      ).pipe(Effect.withTracer(tracer), Effect.fork)
+      yield* Deferred.await(waiting)
+      yield* Fiber.interrupt(fiber)
+      expect(spans).toHaveLength(1)
+      expect(spans[0]!.status._tag).toBe("Ended")
     }))
 })
