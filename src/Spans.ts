@@ -163,7 +163,12 @@ export const contextual = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effe
 /** Makes the span current inside an effect: its spans and statements become the span's children. */
 export type MakeCurrent = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
-const asItIs: MakeCurrent = (effect) => effect
+/**
+ * A `MakeCurrent` that leaves the effect as it is: where there is no span to make current.
+ *
+ * @since 0.1.0
+ */
+export const asItIs: MakeCurrent = (effect) => effect
 
 /**
  * Runs `body` inside a span that is not made current: `body` must then start no span of its

@@ -24,7 +24,7 @@ import type * as Scope from "effect/Scope"
 import { Backend } from "../Connection/Backend.js"
 import { isSqlError, queryError } from "../Connection/Failures.js"
 import { DbError } from "../Schemas/Errors.js"
-import type { MakeCurrent } from "../Spans.js"
+import { asItIs, type MakeCurrent } from "../Spans.js"
 
 // A batch whose transaction failed fails every write in it, with the reason of that failure
 // (a lost connection, a full disk): none of them was committed.
@@ -216,8 +216,6 @@ export const make = <A, B, E>(
           : submit(item)
       )
   })
-
-const asItIs: MakeCurrent = (effect) => effect
 
 // Whether a write submitted from `fiber` runs on it, inside the fiber's own transaction.
 const writesDirectly = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
