@@ -85,20 +85,24 @@ const makeBackend = (
   // inside a transaction each statement that fires the change-log trigger opens a statement
   // journal, once for its rows rather than once a row (see bench/README.md).
   const inserts = new Map<Table, { readonly keys: ReadonlyArray<string>; readonly texts: Array<string> }>()
-  const insertText = (table: Table, first: TableRow, rowCount: number): string => {
+  /** The insert of `rowCount` rows like `first` into `table`, for each row count asked. */
+  const insertTexts = (table: Table, first: TableRow): (rowCount: number) => string => {
     const keys = Object.keys(first)
     let known = inserts.get(table)
     if (known === undefined || known.keys.length !== keys.length || !known.keys.every((key, i) => key === keys[i])) {
       known = { keys, texts: [] }
       inserts.set(table, known)
     }
-    let text = known.texts[rowCount]
-    if (text === undefined) {
-      // The table named as the repositories' own statements name it (unquoted: one of four constants).
-      ;[text] = sql`INSERT INTO ${sql.literal(table)} ${sql.insert(Array<TableRow>(rowCount).fill(first))}`.compile()
-      known.texts[rowCount] = text
+    const { texts } = known
+    return (rowCount) => {
+      let text = texts[rowCount]
+      if (text === undefined) {
+        // The table named as the repositories' own statements name it (unquoted: one of four constants).
+        ;[text] = sql`INSERT INTO ${sql.literal(table)} ${sql.insert(Array<TableRow>(rowCount).fill(first))}`.compile()
+        texts[rowCount] = text
+      }
+      return text
     }
-    return text
   }
 
   const insertRows = (table: Table, rows: ReadonlyArray<TableRow>): Effect.Effect<void, SqlError> =>
@@ -109,7 +113,8 @@ const makeBackend = (
       }
       // Every row binds its values in the first row's key order, which the texts follow.
       const first: TableRow = rows[0]!
-      const oneRow = insertText(table, first, 1)
+      const textOf = insertTexts(table, first)
+      const oneRow = textOf(1)
       const context = fiber.currentContext
       const safeIntegers = Context.get(context, Client.SafeIntegers)
       // Outside a transaction each statement commits alone: a retry goes on from the one refused.
@@ -122,7 +127,7 @@ const makeBackend = (
             while (rowCount > rows.length - next) rowCount /= 2
             const params: Array<unknown> = []
             for (let i = next; i < next + rowCount; i++) params.push(...Object.values(rows[i]!))
-            const exit = connection.runNow(insertText(table, first, rowCount), params, false, safeIntegers)
+            const exit = connection.runNow(textOf(rowCount), params, false, safeIntegers)
             if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
             next += rowCount
           }
