@@ -17,6 +17,15 @@ import * as DateTime from "effect/DateTime"
 /** A timestamp column of `sessions` or `events`. */
 export type TimeColumn = "timestamp" | "created_at"
 
+/** A column of `events` that leads an index on `(column, instant, insertion order)` (migrations 6, 7). */
+export type KeyColumn = "session_id" | "project_id" | "event_type"
+
+/** Which rows of `events` a key selects, and the order that reads them from its index. */
+export interface Keyed {
+  readonly condition: Statement.Fragment
+  readonly newestFirst: Statement.Fragment
+}
+
 /** @since 0.1.0 */
 export interface TimeOrder {
   /** The instant of `column`, as the time indices hold it. */
@@ -37,6 +46,11 @@ export interface TimeOrder {
     arms: ReadonlyArray<Statement.Fragment>,
     limit: number | undefined
   ) => Statement.Statement<any>
+  /**
+   * The events whose `column` equals `value`, newest first: the condition and the ORDER BY that
+   * read them from the index on `(column, instant, insertion order)`.
+   */
+  readonly keyed: (column: KeyColumn, value: string) => Keyed
 }
 
 // julianday('1970-01-01T00:00:00Z') × 86,400,000: SQLite's julian day of the epoch, in milliseconds.
@@ -53,6 +67,11 @@ export const julianDay = (dateTime: DateTime.DateTime): number =>
 
 /** @since 0.1.0 */
 export const make = (sql: SqlClient.SqlClient): TimeOrder => {
+  const keyColumns: Record<KeyColumn, Statement.Fragment> = {
+    session_id: sql.literal("session_id"),
+    project_id: sql.literal("project_id"),
+    event_type: sql.literal("event_type")
+  }
   const newest = sql.literal("ORDER BY instant_key DESC, insertion_key DESC")
   const bound = (limit: number | undefined) => limit === undefined ? sql`` : sql`LIMIT ${limit}`
   const unionAll = sql.join(" UNION ALL ", false)
@@ -62,7 +81,11 @@ export const make = (sql: SqlClient.SqlClient): TimeOrder => {
         column === "timestamp" ? sql.literal("julianday(timestamp)") : sql.literal("julianday(created_at)"),
       at: (dateTime) => sql`${julianDay(dateTime)}`,
       insertionOrder: sql.literal("rowid"),
-      newestOfEach: (arms, limit) => sql`${unionAll(arms)} ${newest} ${bound(limit)}`
+      newestOfEach: (arms, limit) => sql`${unionAll(arms)} ${newest} ${bound(limit)}`,
+      keyed: (column, value) => ({
+        condition: sql`${keyColumns[column]} = ${value}`,
+        newestFirst: sql.literal("ORDER BY julianday(timestamp) DESC, rowid DESC")
+      })
     }),
     orElse: (): TimeOrder => ({
       instant: (column) => column === "timestamp" ? sql.literal("timestamp") : sql.literal("created_at"),
@@ -71,7 +94,14 @@ export const make = (sql: SqlClient.SqlClient): TimeOrder => {
       newestOfEach: (arms, limit) =>
         arms.length === 1
           ? sql`${arms[0]!} ${newest} ${bound(limit)}`
-          : sql`${unionAll(arms.map((arm) => sql`(${arm} ${newest} ${bound(limit)})`))} ${newest} ${bound(limit)}`
+          : sql`${unionAll(arms.map((arm) => sql`(${arm} ${newest} ${bound(limit)})`))} ${newest} ${bound(limit)}`,
+      // `= ANY(ARRAY[…])`, not `=`: an equality drops the column from the order, and a custom plan
+      // may then walk the time index and filter, passing every newer row of other keys first.
+      // Kept in the order, the column makes the key's own index the one that gives it.
+      keyed: (column, value) => ({
+        condition: sql`${keyColumns[column]} = ANY(ARRAY[${value}])`,
+        newestFirst: sql`ORDER BY ${keyColumns[column]} DESC, timestamp DESC, seq DESC`
+      })
     })
   })
 }

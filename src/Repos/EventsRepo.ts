@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Backend } from "../Connection/Backend.js"
+import type * as TimeOrder from "../Connection/TimeOrder.js"
 import { isDuplicateKey, isMissingParent, queryError, transaction } from "../Connection/Failures.js"
 import { EventPriorities, EventPriority, EventType } from "../Schemas/Enums.js"
 import { AlreadyExists, DbError, NotFound } from "../Schemas/Errors.js"
@@ -134,6 +135,8 @@ const defaultFollowPageSize = 500
 const idsPerLookup = 500
 
 type EventRow = typeof OrchestratorEvent.Encoded
+/** The equality a list reads by: its column leads the index the list walks. */
+type Key = readonly [column: TimeOrder.KeyColumn, value: string]
 const defaultPageSize = 1_000
 
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
@@ -172,7 +175,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     const validateFollowOptions = validator(EventFollowOptionsInput, "event follow options")
     const validateCutoff = validator(StorableUtc, "cutoff")
     const validateHourly = validator(Query.HourlyOptionsInput, "hourly options")
-    const { at, insertionOrder, instant: instantOf, newestOfEach } = backend.time
+    const { at, insertionOrder, instant: instantOf, keyed, newestOfEach } = backend.time
     const instant = instantOf("timestamp")
     const columns = sql.literal(eventColumns)
     const newestFirst = sql`ORDER BY ${instant} DESC, ${insertionOrder} DESC`
@@ -295,28 +298,29 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
     })
 
     /**
-     * The newest events matching `filter` (equalities that pick an index) and `bounds` (ranges
-     * on it), in index order. Priorities with no filter: one arm a priority, merged by instant
-     * (see `TimeOrder.newestOfEach`) instead of sorting every match.
+     * The newest events with `key` (an equality that picks an index), matching `conditions`, in
+     * index order. Priorities with no key: one arm a priority, merged by instant (see
+     * `TimeOrder.newestOfEach`) instead of sorting every match.
      */
     const select = (
-      filter: ReadonlyArray<Statement.Fragment>,
-      bounds: ReadonlyArray<Statement.Fragment>,
+      key: Key | undefined,
+      conditions: ReadonlyArray<Statement.Fragment>,
       priorities: ReadonlyArray<EventPriority> | undefined,
       limit: number | undefined
     ): Effect.Effect<Array<OrchestratorEvent>, DbError> => {
       const bounded = limit === undefined ? sql`` : sql`LIMIT ${limit}`
       const where = (all: ReadonlyArray<Statement.Fragment>) => all.length === 0 ? sql`` : sql`WHERE ${sql.and(all)}`
+      if (key !== undefined) {
+        const { condition, newestFirst: order } = keyed(key[0], key[1])
+        const ranked = priorities === undefined ? conditions : [...conditions, sql`priority IN ${sql.in(priorities)}`]
+        return events.findAll(sql`SELECT ${columns} FROM events ${where([condition, ...ranked])} ${order} ${bounded}`)
+      }
       const query = priorities === undefined
-        ? sql`SELECT ${columns} FROM events ${where([...filter, ...bounds])} ${newestFirst} ${bounded}`
-        : filter.length > 0
-        ? sql`SELECT ${columns} FROM events ${
-          where([...filter, ...bounds, sql`priority IN ${sql.in(priorities)}`])
-        } ${newestFirst} ${bounded}`
+        ? sql`SELECT ${columns} FROM events ${where(conditions)} ${newestFirst} ${bounded}`
         : newestOfEach(
           priorities.map((priority) =>
             sql`SELECT ${columns}, ${instant} AS instant_key, ${insertionOrder} AS insertion_key FROM events ${
-              where([sql`priority = ${priority}`, ...bounds])
+              where([sql`priority = ${priority}`, ...conditions])
             }`
           ),
           limit
@@ -329,9 +333,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       // The first bound gives the index a range to seek; the row comparison breaks the tie.
       sql`${instant} <= (SELECT ${instant} FROM events WHERE id = ${before}) AND (${instant}, ${insertionOrder}) < (SELECT ${instant}, ${insertionOrder} FROM events WHERE id = ${before})`
 
-    /** The events matching `filter` and `options`, newest first; `strictCursor`: an unknown `before` is `NotFound`. */
+    /** The events with `key` matching `options`, newest first; `strictCursor`: an unknown `before` is `NotFound`. */
     const list = (
-      filter: ReadonlyArray<Statement.Fragment>,
+      key: Key | undefined,
       options: EventListOptions,
       strictCursor = true
     ): Effect.Effect<Array<OrchestratorEvent>, NotFound | DbError> =>
@@ -339,8 +343,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
         const { before, eventType, limit, minPriority, since, until } = yield* validateOptions(options)
         const priorities = minPriority === undefined ? undefined : EventPriorities.atLeast(minPriority)
         const page = yield* select(
-          eventType === undefined ? filter : [...filter, sql`event_type = ${eventType}`],
+          key ?? (eventType === undefined ? undefined : ["event_type", eventType]),
           [
+            ...(key === undefined || eventType === undefined ? [] : [sql`event_type = ${eventType}`]),
             ...(since === undefined ? [] : [sql`${instant} >= ${at(since)}`]),
             ...(until === undefined ? [] : [sql`${instant} < ${at(until)}`]),
             ...(before === undefined ? [] : [olderThan(before)])
@@ -358,19 +363,19 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       options: EventListOptions = {}
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateSessionId(sessionId).pipe(
-        Effect.flatMap((id) => list([sql`session_id = ${id}`], options)),
+        Effect.flatMap((id) => list(["session_id", id], options)),
         Spans.operation("EventsRepo.listBySession", { "session.id": sessionId })
       )
 
     const listSessionPage = (sessionId: string, pageSize: number, before: string | undefined) =>
-      Effect.flatMap(validateSessionId(sessionId), (id) => list([sql`session_id = ${id}`], { limit: pageSize, before }, false))
+      Effect.flatMap(validateSessionId(sessionId), (id) => list(["session_id", id], { limit: pageSize, before }, false))
 
     const listByProject = (
       projectId: string,
       options: EventListOptions = {}
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateProjectId(projectId).pipe(
-        Effect.flatMap((id) => list([sql`project_id = ${id}`], options)),
+        Effect.flatMap((id) => list(["project_id", id], options)),
         Spans.operation("EventsRepo.listByProject", { "project.id": projectId })
       )
 
@@ -379,7 +384,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       options: EventListOptions = {}
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateType(eventType).pipe(
-        Effect.flatMap((type) => list([sql`event_type = ${type}`], options)),
+        Effect.flatMap((type) => list(["event_type", type], options)),
         Spans.operation("EventsRepo.listByType", { "event.type": eventType })
       )
 
@@ -388,7 +393,7 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
       options: Omit<EventListOptions, "limit"> = {}
     ): Effect.Effect<ReadonlyArray<OrchestratorEvent>, NotFound | DbError> =>
       validateLimit(limit).pipe(
-        Effect.flatMap((limit) => list([], { ...options, limit })),
+        Effect.flatMap((limit) => list(undefined, { ...options, limit })),
         Spans.operation("EventsRepo.listRecent", { "events.limit": limit })
       )
 

@@ -639,6 +639,42 @@ describeBackends("EventsRepo", (backend: Backend) => {
           if (merged) expect(plan, select![0]).toMatch(/Merge Append/)
         }
       }).pipe(Effect.provide(TestLayer)))
+
+    // Issue 16, with the planner's own costs: a session, a project and a type each holding a tenth
+    // of 20,000 events spread over time, with messages as long as real ones. Asked with a plain
+    // equality, the custom plan of a session's or project's page walks idx_events_timestamp and
+    // filters out the other nine rows in ten.
+    it.effect("a page of a large session, project or type reads its own index, with the planner's own costs", () =>
+      Effect.gen(function*() {
+        const others = Array.from({ length: 999 }, (_, i) => `s${i + 1}`)
+        yield* createSessions("big", ...others)
+        const events = yield* EventsRepo
+        yield* events.insertMany(Array.from({ length: 20_000 }, (_, i) =>
+          event(i % 10 === 0 ? "big" : others[i % 999]!, {
+            id: `e${i}`,
+            timestamp: at(i * 1_000),
+            eventType: i % 10 === 5 ? "pr_created" : "status_changed",
+            message: `event ${i} `.padEnd(160, "·")
+          })
+        ))
+        yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql`ANALYZE events`)
+        const pages = [
+          { index: "idx_events_session_timestamp", call: events.listBySession("big", { limit: 50 }) },
+          { index: "idx_events_session_timestamp", call: events.listBySession("big", { limit: 50, before: "e10000" }) },
+          { index: "idx_events_project_timestamp", call: events.listByProject("proj-big", { limit: 50 }) },
+          { index: "idx_events_type_timestamp", call: events.listByType("pr_created", { limit: 50 }) }
+        ]
+        for (const { call, index } of pages) {
+          const { result, statements } = yield* captureStatements(call)
+          expect(result).toHaveLength(50)
+          const [select] = statements.filter(([text]) => text.includes("ORDER BY"))
+          const rows = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            sql.unsafe<{ "QUERY PLAN": string }>(`EXPLAIN ${select![0]}`, select![1]))
+          const plan = rows.map((row) => row["QUERY PLAN"]).join("\n")
+          expect(plan, select![0]).toMatch(new RegExp(`Index Scan Backward using ${index} on events`))
+          expect(plan, select![0]).not.toMatch(/Sort/)
+        }
+      }).pipe(Effect.provide(TestLayer)))
   })
 
   it.effect("countPerHour counts the events of each hour from since, start inclusive, end exclusive; bad options are InvalidInput", () =>
