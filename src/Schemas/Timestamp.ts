@@ -5,7 +5,6 @@
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { expected } from "./Text.js"
@@ -43,16 +42,16 @@ const epochOf = (year: number, month: number, day: number, hour: number, minute:
     : Date.UTC(year, month - 1, day, hour, minute)
 
 /**
- * The milliseconds of `second` and its fraction, computed as SQLite's `julianday()` does
- * (fraction capped at .999, then rounded to the millisecond), so that the instant a row
- * decodes to is the one SQLite's time indices order it by.
+ * The milliseconds of `second` and its fraction (the `count` digits of `text` from `start`),
+ * computed as SQLite's `julianday()` does (fraction capped at .999, then rounded to the
+ * millisecond), so that the instant a row decodes to is the one SQLite's time indices order it by.
  */
-const millisOfSecond = (second: number, fraction: string | undefined): number => {
+const millisOfSecond = (second: number, text: string, start: number, count: number): number => {
   let ms = 0
-  if (fraction !== undefined) {
+  if (count > 0) {
     let scale = 1
-    for (let i = 0; i < fraction.length; i++) {
-      ms = ms * 10 + (fraction.charCodeAt(i) - 48)
+    for (let i = start; i < start + count; i++) {
+      ms = ms * 10 + (text.charCodeAt(i) - 48)
       scale *= 10
     }
     ms /= scale
@@ -62,27 +61,40 @@ const millisOfSecond = (second: number, fraction: string | undefined): number =>
 }
 
 /**
- * The epoch of a timestamp in the spelling ennio-db writes (`2026-11-26T08:06:52.123Z`),
- * read by hand: rows are read far more often than written. `undefined` for anything else.
+ * The epoch of a timestamp in UTC with seconds, read by hand: rows are read far more often than
+ * written. Covers what ennio-db writes (`2026-11-26T08:06:52.123Z`), what PostgreSQL prints in
+ * UTC (`2026-11-26 08:06:52.123456+00`) and SQLite's `datetime('now')` (`2026-11-26 08:06:52`).
+ * `undefined` for anything else, which `spelling` then reads, to the same instant.
  */
-const parseCanonical = (text: string): number | undefined => {
+const parseUtc = (text: string): number | undefined => {
+  const length = text.length
+  const separator = text.charCodeAt(10)
   if (
-    text.length !== 24 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 ||
-    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 ||
-    text.charCodeAt(23) !== 90
+    length < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (separator !== 84 && separator !== 32) ||
+    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58
   ) return undefined
+  const end = text.charCodeAt(length - 1) === 90
+    ? length - 1
+    : text.endsWith("+00")
+    ? length - 3
+    : text.endsWith("+00:00")
+    ? length - 6
+    : length
+  const fractionDigits = end === 19 ? 0 : end - 20
+  if (fractionDigits < 0 || fractionDigits > 9 || (end !== 19 && (fractionDigits === 0 || text.charCodeAt(19) !== 46))) {
+    return undefined
+  }
   const year = digits(text, 0, 4)
   const month = digits(text, 5, 2)
   const day = digits(text, 8, 2)
   const hour = digits(text, 11, 2)
   const minute = digits(text, 14, 2)
   const second = digits(text, 17, 2)
-  const millis = digits(text, 20, 3)
   if (
     year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 ||
-    minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0
+    minute < 0 || minute > 59 || second < 0 || second > 59 || digits(text, 20, fractionDigits) < 0
   ) return undefined
-  return epochOf(year, month, day, hour, minute) + second * 1000 + millis
+  return epochOf(year, month, day, hour, minute) + millisOfSecond(second, text, 20, fractionDigits)
 }
 
 /**
@@ -91,9 +103,14 @@ const parseCanonical = (text: string): number | undefined => {
  *
  * @since 0.1.0
  */
-export const parseTimestampMillis = (text: string): number | undefined => {
-  const canonical = parseCanonical(text)
-  if (canonical !== undefined) return canonical
+export const parseTimestampMillis = (text: string): number | undefined => parseUtc(text) ?? parseSpelling(text)
+
+/**
+ * `parseTimestampMillis` through the pattern alone: every accepted spelling.
+ *
+ * @internal
+ */
+export const parseSpelling = (text: string): number | undefined => {
   const m = spelling.exec(text)
   if (m === null) return undefined
   const [, y, mo, d, h, mi, s, fraction, zone] = m
@@ -106,7 +123,8 @@ export const parseTimestampMillis = (text: string): number | undefined => {
   if (
     month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59
   ) return undefined
-  let epoch = epochOf(year, month, day, hour, minute) + millisOfSecond(second, fraction)
+  let epoch = epochOf(year, month, day, hour, minute) +
+    millisOfSecond(second, fraction ?? "", 0, fraction === undefined ? 0 : fraction.length)
   if (zone !== undefined && zone !== "Z") {
     const zoneMinutes = zone.length === 3 ? 0 : Number(zone.slice(4, 6))
     if (zoneMinutes > 59) return undefined
@@ -123,7 +141,8 @@ export const parseTimestampMillis = (text: string): number | undefined => {
  */
 export const parseTimestamp = (text: string): DateTime.Utc | undefined => {
   const epoch = parseTimestampMillis(text)
-  return epoch === undefined ? undefined : Option.getOrUndefined(DateTime.make(epoch))
+  // Years 0000–9999 shifted by at most 99 hours: always a valid date.
+  return epoch === undefined ? undefined : DateTime.unsafeMake(epoch)
 }
 
 /**

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import fc from "fast-check"
 import { julianDay } from "../../src/Connection/TimeOrder.js"
 import { parseTimestamp, StorableUtc, Timestamp } from "../../src/index.js"
+import { parseSpelling, parseTimestampMillis } from "../../src/Schemas/Timestamp.js"
 import { spellableMillis, spellingOf, storableMillis } from "../fixtures/spellings.js"
 
 const db = new Sqlite(":memory:")
@@ -46,6 +47,40 @@ describe("Timestamp and SQLite", () => {
     for (const [text, millis] of cases) {
       expect(parseTimestamp(text)?.epochMillis, text).toBe(Date.UTC(2026, 10, 26, 8, 6, 52, millis))
       expect(sqliteMillis(text), text).toBe(Date.UTC(2026, 10, 26, 8, 6, 52, millis))
+    }
+  })
+
+  // The common spellings are read by hand (see `parseUtc`); the pattern reads them all.
+  it("the spellings read by hand decode to the instant the pattern reads, and refuse what it refuses", () => {
+    const postgres = (ms: number, digits: number) => {
+      const iso = new Date(ms).toISOString()
+      const micros = `${iso.slice(20, 23)}${String(((ms % 997) + 997) % 997).padStart(3, "0")}`.slice(0, digits)
+      return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${digits === 0 ? "" : `.${micros}`}+00`
+    }
+    // Near misses: one character of a spelling replaced by one of those the spellings use.
+    const mutated = (text: string, at: number, by: string) => `${text.slice(0, at % (text.length + 1))}${by}${text.slice(at % (text.length + 1) + 1)}`
+    fc.assert(
+      fc.property(
+        spellableMillis,
+        fc.nat(),
+        fc.integer({ min: 0, max: 6 }),
+        fc.nat(),
+        fc.constantFrom(..."0123456789 -T:.Z+9"),
+        (ms, seed, digits, at, by) => {
+          for (const text of [spellingOf(ms, seed), postgres(ms, digits)]) {
+            expect(parseTimestampMillis(text), text).toBe(parseSpelling(text))
+            expect(parseSpelling(text), text).toBeDefined()
+            const near = mutated(text, at, by)
+            expect(parseTimestampMillis(near), near).toBe(parseSpelling(near))
+          }
+        }
+      ),
+      { numRuns: 20_000 }
+    )
+    expect(parseTimestamp("2026-11-26 08:06:52.123456+00")?.epochMillis).toBe(Date.UTC(2026, 10, 26, 8, 6, 52, 123))
+    expect(parseTimestamp("2026-11-26 08:06:52+00")?.epochMillis).toBe(Date.UTC(2026, 10, 26, 8, 6, 52))
+    for (const text of ["2026-11-26 08:06:52X", "2026-11-26 08:06:52.+00", "2026-11-26 08:06:52.1234567890Z", "2026-02-29 08:06:52Z"]) {
+      expect(parseTimestamp(text), text).toBeUndefined()
     }
   })
 
