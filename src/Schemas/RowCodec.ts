@@ -124,12 +124,14 @@ export const table = <A, I>(
 ): RowCodec<A, I> => {
   const columns = specs.map((spec) => spec.column ?? columnName(spec.field))
   const count = specs.length
+  const blank = blankOf(schema)
   return make(schema, columns.join(", "), {
     decodeValues: (values) =>
       attempt(() => {
-        const props: Record<string, unknown> = {}
-        for (let i = 0; i < count; i++) props[specs[i]!.field] = specs[i]!.take(values[i])
-        return construct(schema, props)
+        // The instance is filled field by field, in the class's order: no props object to copy.
+        const instance = blank()
+        for (let i = 0; i < count; i++) instance[specs[i]!.field] = specs[i]!.take(values[i])
+        return instance as A
       }),
     encode: (value) =>
       attempt(() => {
@@ -279,23 +281,20 @@ export const takeInstance = <A>(constructor: new(...args: Array<any>) => A, valu
   return value
 }
 
-type Instantiate = (props: object) => unknown
-
 // One plain constructor per class: V8 gives its instances one compact shape, where
 // Object.assign onto Object.create(prototype) grew each object a field at a time.
-const instantiators = new WeakMap<Function, Instantiate>()
+const blanks = new WeakMap<Function, () => Record<string, unknown>>()
 
-const instantiatorOf = (constructor: Function): Instantiate => {
-  let instantiate = instantiators.get(constructor)
-  if (instantiate === undefined) {
-    function Instance(this: Record<string, unknown>, props: Record<string, unknown>) {
-      for (const key in props) this[key] = props[key]
-    }
-    Instance.prototype = constructor.prototype
-    instantiate = (props) => new (Instance as unknown as new(props: object) => unknown)(props)
-    instantiators.set(constructor, instantiate)
+/** An empty instance of the class (its prototype, no fields), to be filled with checked fields. */
+const blankOf = (constructor: Function): () => Record<string, unknown> => {
+  let blank = blanks.get(constructor)
+  if (blank === undefined) {
+    function Blank() {}
+    Blank.prototype = constructor.prototype
+    blank = () => new (Blank as unknown as new() => Record<string, unknown>)()
+    blanks.set(constructor, blank)
   }
-  return instantiate
+  return blank
 }
 
 /**
@@ -304,8 +303,11 @@ const instantiatorOf = (constructor: Function): Instantiate => {
  * have no defaults), which costs more than the whole fast path. RowCodec.test.ts checks the
  * result is strictly equal to the Schema's. `props` is an object literal: own string keys only.
  */
-export const construct = <A>(constructor: new(...args: Array<any>) => A, props: object): A =>
-  instantiatorOf(constructor)(props) as A
+export const construct = <A>(constructor: new(...args: Array<any>) => A, props: object): A => {
+  const instance = blankOf(constructor)()
+  for (const key in props) instance[key] = (props as Record<string, unknown>)[key]
+  return instance as A
+}
 
 /** Fast paths for input structs: the same own-key rules as `Schema.Struct`. */
 export const isObject = (value: unknown): value is { readonly [key: string]: unknown } =>
