@@ -75,22 +75,25 @@ export const make = (sql: SqlClient.SqlClient): TimeOrder => {
   const newest = sql.literal("ORDER BY instant_key DESC, insertion_key DESC")
   const bound = (limit: number | undefined) => limit === undefined ? sql`` : sql`LIMIT ${limit}`
   const unionAll = sql.join(" UNION ALL ", false)
+  const sqliteTimestamp = sql.literal("julianday(timestamp)")
+  const sqliteRowid = sql.literal("rowid")
+  const pgTimestamp = sql.literal("timestamp")
+  const pgSeq = sql.literal("seq")
   return sql.onDialectOrElse({
     sqlite: (): TimeOrder => ({
-      instant: (column) =>
-        column === "timestamp" ? sql.literal("julianday(timestamp)") : sql.literal("julianday(created_at)"),
+      instant: (column) => column === "timestamp" ? sqliteTimestamp : sql.literal("julianday(created_at)"),
       at: (dateTime) => sql`${julianDay(dateTime)}`,
-      insertionOrder: sql.literal("rowid"),
+      insertionOrder: sqliteRowid,
       newestOfEach: (arms, limit) => sql`${unionAll(arms)} ${newest} ${bound(limit)}`,
       keyed: (column, value) => ({
         condition: sql`${keyColumns[column]} = ${value}`,
-        newestFirst: sql.literal("ORDER BY julianday(timestamp) DESC, rowid DESC")
+        newestFirst: sql`ORDER BY ${sqliteTimestamp} DESC, ${sqliteRowid} DESC`
       })
     }),
     orElse: (): TimeOrder => ({
-      instant: (column) => column === "timestamp" ? sql.literal("timestamp") : sql.literal("created_at"),
+      instant: (column) => column === "timestamp" ? pgTimestamp : sql.literal("created_at"),
       at: (dateTime) => sql`${DateTime.formatIso(dateTime)}`,
-      insertionOrder: sql.literal("seq"),
+      insertionOrder: pgSeq,
       newestOfEach: (arms, limit) =>
         arms.length === 1
           ? sql`${arms[0]!} ${newest} ${bound(limit)}`
@@ -100,7 +103,7 @@ export const make = (sql: SqlClient.SqlClient): TimeOrder => {
       // Kept in the order, the column makes the key's own index the one that gives it.
       keyed: (column, value) => ({
         condition: sql`${keyColumns[column]} = ANY(ARRAY[${value}])`,
-        newestFirst: sql`ORDER BY ${keyColumns[column]} DESC, timestamp DESC, seq DESC`
+        newestFirst: sql`ORDER BY ${keyColumns[column]} DESC, ${pgTimestamp} DESC, ${pgSeq} DESC`
       })
     })
   })
