@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import * as Statement from "@effect/sql/Statement"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -55,6 +56,22 @@ interface Started {
   readonly span: Tracer.Span
   readonly end: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
 }
+
+// Effect's own tracer, in place when the application provides none: it hands its spans to no one.
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * Whether a span `leaf` or `operation` would start in `fiber` that nothing could see: under
+ * Effect's own tracer, which hands its spans to no exporter, when no code of the caller's (a
+ * statement transformer) runs inside; as OpenTelemetry's API records nothing without an SDK.
+ * Tracing off is handled apart; `traced` keeps its spans, a progress callback may run inside.
+ *
+ * @internal
+ */
+export const unseen = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+  Context.get(fiber.getFiberRef(DefaultServices.currentServices), Tracer.Tracer) === nativeTracer &&
+  fiber.getFiberRef(Statement.currentTransformer)._tag === "None"
 
 /** Starts the span `Effect.withSpan` would start in `fiber`; `undefined` when tracing is off. */
 const start = (
@@ -135,6 +152,7 @@ export const traced = (name: string, attributes: Record<string, unknown> = {}, k
 export const operation = (name: string, attributes: Record<string, unknown> = {}, kind: Tracer.SpanKind = "internal") =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber) => {
+    if (unseen(fiber)) return self
     const under = contextParent(fiber)
     const own = currentOwn(fiber, under)
     const started = start(fiber, own !== undefined ? Option.some(own) : propagatedParent(under), name, attributes, kind)
@@ -185,6 +203,7 @@ export const leaf = <A, E, R>(
   kind: Tracer.SpanKind = "internal"
 ): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber) => {
+    if (unseen(fiber)) return body(ignore, asItIs)
     const parent = currentParent(fiber)
     const started = start(fiber, parent, name, attributes, kind)
     if (started === undefined) {

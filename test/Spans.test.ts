@@ -1,3 +1,4 @@
+import * as Statement from "@effect/sql/Statement"
 import { describe, expect, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -188,5 +189,25 @@ describe("Spans", () => {
       yield* Fiber.interrupt(fiber)
       expect(spans).toHaveLength(1)
       expect(spans[0]!.status._tag).toBe("Ended")
+    }))
+
+  it.effect("under Effect's own tracer, which hands its spans to no one, leaf and operation start none", () =>
+    Effect.gen(function*() {
+      const unseen = Effect.withFiberRuntime((fiber) => Effect.succeed(Spans.unseen(fiber)))
+      const { spans, tracer } = yield* recordingTracer
+      expect(yield* unseen).toBe(true)
+      expect(yield* unseen.pipe(Effect.withTracer(tracer))).toBe(false)
+      expect(yield* unseen.pipe(Effect.withTracerEnabled(false))).toBe(false)
+      // A statement transformer is the caller's code, and is handed the statement's span.
+      expect(yield* unseen.pipe(Statement.withTransformer((statement) => Effect.succeed(statement)))).toBe(false)
+      // What code inside them sees as the current span: the caller's, not one of ennio-db's.
+      const inside = Spans.operation("Repo.read")(Effect.all([
+        Spans.contextual(Effect.map(Effect.currentSpan, (span) => span.name)),
+        Spans.leaf("statement", {}, (_, current) => current(Effect.map(Effect.currentSpan, (span) => span.name)))
+      ])).pipe(Effect.withSpan("caller"))
+      expect(yield* inside).toEqual(["caller", "caller"])
+      // The same program under a tracer that records: ennio-db's spans, current inside.
+      expect(yield* inside.pipe(Effect.withTracer(tracer))).toEqual(["Repo.read", "statement"])
+      expect(spans.map((span) => span.name)).toEqual(["caller", "Repo.read", "statement"])
     }))
 })
