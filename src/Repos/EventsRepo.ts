@@ -10,6 +10,7 @@ import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -222,7 +223,9 @@ export class EventsRepo extends Effect.Service<EventsRepo>()("ennio-db/EventsRep
           Query.childInsertFailure("Event", event.id, { entity: "Session", id: event.sessionId })
         ).pipe(Effect.as(event)),
       writeBatch: (items: ReadonlyArray<Prepared>) =>
-        plain.insertRows("events", items.map(({ row }) => row)).pipe(Effect.as(items.map(({ event }) => event))),
+        plain.insertRows("events", items.map(({ row }) => row)).pipe(
+          Effect.as(items.map(({ event }) => Exit.succeed(event)))
+        ),
       // One statement up to this many rows (PostgreSQL's unnest insert): no transaction around it.
       atomicBatch: backend.rowsPerStatement
     })

@@ -52,11 +52,15 @@ export interface GroupCommitOptions<A, B, E> {
   /** Writes one item in one statement; inside the batch's transaction, or alone when the batch is one write. */
   readonly write: (item: A) => Effect.Effect<B, E | DbError>
   /**
-   * Writes a whole batch in as few statements as it can, returning one result per item in
-   * order. When it fails, its transaction is rolled back and each item is written alone with
-   * `write` in a new transaction, so that only the failing items fail.
+   * Writes a whole batch in as few statements as it can, returning each item's exit in order.
+   * It fails only when it wrote nothing: its transaction is then rolled back and each item is
+   * written alone with `write` in a new transaction, so that only the failing items fail.
+   * `alone`: the batch runs without a transaction (see `atomicBatch`), so what its statement
+   * wrote is committed, and any item that fails after it must fail alone, as an exit.
    */
-  readonly writeBatch?: ((items: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<B>, E | DbError>) | undefined
+  readonly writeBatch?:
+    | ((items: ReadonlyArray<A>, alone: boolean) => Effect.Effect<ReadonlyArray<Exit.Exit<B, E | DbError>>, E | DbError>)
+    | undefined
   /** The most writes one transaction gathers. */
   readonly maxBatch?: number | undefined
   /**
@@ -136,12 +140,9 @@ export const make = <A, B, E>(
       if (writeBatch === undefined) return oneByOne(batch)
       // A failed batch rolls back whole (or, one statement, fails whole); the items are then written again one by one.
       const written = batch.length <= atomicBatch
-        ? writeBatch(batch.map((entry) => entry.item))
-        : sql.withTransaction(withLateWrites(batch, () => writeBatch(batch.map((entry) => entry.item))))
-      return written.pipe(
-        Effect.map((results) => results.map((result) => Exit.succeed(result))),
-        Effect.orElse(() => oneByOne(batch))
-      )
+        ? writeBatch(batch.map((entry) => entry.item), true)
+        : sql.withTransaction(withLateWrites(batch, () => writeBatch(batch.map((entry) => entry.item), false)))
+      return Effect.orElse(written, () => oneByOne(batch))
     }
 
     /** Writes `batch` (which may grow, see `withLateWrites`) and answers every write in it. */

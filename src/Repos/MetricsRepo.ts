@@ -4,10 +4,10 @@
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Backend } from "../Connection/Backend.js"
@@ -201,11 +201,13 @@ RETURNING ${columns}`,
       }).pipe(Spans.traced("MetricsRepo.upsert", { "session.id": input.sessionId }))
 
     // Adds in the database, not in memory: concurrent writers, in this process or another, lose nothing.
-    // A sum that would leave the range readers read back (see `outOfRange`) updates nothing and
-    // returns no row; written as `total <= max - delta`, which cannot overflow on either backend.
+    // A stored row the codec would not read back after the change updates nothing and returns no
+    // row: a sum that would leave the range readers read back (see `outOfRange`), written as
+    // `total <= max - delta`, which cannot overflow on either backend, or a stored value out of
+    // its column's range (another program's). What the change writes itself, the codec reads.
     // The rows come back as values in the order of `sessionMetricsColumns`.
-    const addToCounters = <E>(rows: ReadonlyArray<MetricsRow>, failure: (error: SqlError) => E | DbError) =>
-      metrics.returning(sql`INSERT INTO session_metrics ${sql.insert(rows)}
+    const addition = (rows: ReadonlyArray<MetricsRow>) =>
+      sql`INSERT INTO session_metrics ${sql.insert(rows)}
 ON CONFLICT(session_id) DO UPDATE SET
   total_tokens_in = session_metrics.total_tokens_in + excluded.total_tokens_in,
   total_tokens_out = session_metrics.total_tokens_out + excluded.total_tokens_out,
@@ -214,13 +216,15 @@ ON CONFLICT(session_id) DO UPDATE SET
   ci_failures = session_metrics.ci_failures + excluded.ci_failures,
   review_rounds = session_metrics.review_rounds + excluded.review_rounds,
   updated_at = excluded.updated_at
-WHERE session_metrics.total_tokens_in <= ${maxCount} - excluded.total_tokens_in
-  AND session_metrics.total_tokens_out <= ${maxCount} - excluded.total_tokens_out
-  AND session_metrics.estimated_cost_usd <= ${maxAmount} - excluded.estimated_cost_usd
-  AND session_metrics.ci_runs <= ${maxCount} - excluded.ci_runs
-  AND session_metrics.ci_failures <= ${maxCount} - excluded.ci_failures
-  AND session_metrics.review_rounds <= ${maxCount} - excluded.review_rounds
-RETURNING ${columns}`, failure)
+WHERE session_metrics.total_tokens_in BETWEEN 0 AND ${maxCount} - excluded.total_tokens_in
+  AND session_metrics.total_tokens_out BETWEEN 0 AND ${maxCount} - excluded.total_tokens_out
+  AND session_metrics.estimated_cost_usd BETWEEN 0 AND ${maxAmount} - excluded.estimated_cost_usd
+  AND session_metrics.ci_runs BETWEEN 0 AND ${maxCount} - excluded.ci_runs
+  AND session_metrics.ci_failures BETWEEN 0 AND ${maxCount} - excluded.ci_failures
+  AND session_metrics.review_rounds BETWEEN 0 AND ${maxCount} - excluded.review_rounds
+  AND (session_metrics.time_to_first_pr_secs IS NULL OR session_metrics.time_to_first_pr_secs BETWEEN 0 AND ${maxCount})
+  AND (session_metrics.time_to_merge_secs IS NULL OR session_metrics.time_to_merge_secs BETWEEN 0 AND ${maxCount})
+RETURNING ${columns}`
 
     /**
      * Why a delta to one session updated nothing: the stored row does not decode (`Decode`), or
@@ -241,17 +245,23 @@ RETURNING ${columns}`, failure)
         )
       )
 
+    // Atomic with its decoding: a stored row that does not decode leaves the delta unwritten.
+    const addAlone = (row: MetricsRow): Effect.Effect<SessionMetrics, NotFound | DbError> =>
+      atomic(metrics.returning(addition([row]), upsertFailure(row.session_id)).pipe(
+        Effect.flatMap((rows) => rows.length === 0 ? refusedAddition(row) : Effect.succeed(rows[0]!))
+      ))
+
     const submitCounters = yield* GroupCommit.make({
-      // Atomic with its decoding: a stored row that does not decode leaves the delta unwritten.
-      write: (row: MetricsRow): Effect.Effect<SessionMetrics, NotFound | DbError> =>
-        atomic(addToCounters([row], upsertFailure(row.session_id)).pipe(
-          Effect.flatMap((rows) => rows.length === 0 ? refusedAddition(row) : Effect.succeed(rows[0]!))
-        )),
+      write: addAlone,
       // One statement for the batch: deltas to one session are summed first (an upsert may
       // not touch a row twice), and each caller gets its session's row after the batch, decoded
-      // once for all its callers. A sum out of range, or a row that does not decode, fails the
-      // batch, whose writes are then made one by one: only the writes that cannot be made fail.
-      writeBatch: (additions: ReadonlyArray<MetricsRow>): Effect.Effect<ReadonlyArray<SessionMetrics>, DbError> => {
+      // once for all its callers. A sum out of range fails the batch before any SQL, and its
+      // writes are made one by one; the callers of a session the statement refused (see
+      // `addition`) write alone, after it: only the writes that cannot be made fail.
+      // Up to the backend's rows a statement (PostgreSQL) the batch needs no transaction: the
+      // statement is atomic, and what it returns decodes (see `addition`).
+      atomicBatch: backend.rowsPerStatement,
+      writeBatch: (additions: ReadonlyArray<MetricsRow>, alone: boolean) => {
         const sums = new Map<string, MetricsRow>()
         for (const row of additions) {
           const sum = sums.get(row.session_id)
@@ -268,11 +278,19 @@ RETURNING ${columns}`, failure)
         }
         const rows = Array.from(sums.values())
         if (rows.some((sum) => outOfRange(sum) !== undefined)) return Effect.fail(batchOutOfRange)
-        return addToCounters(rows, queryError).pipe(
-          Effect.flatMap((decoded) => decoded.length < rows.length ? Either.left(batchOutOfRange) : Either.right(decoded)),
-          Effect.map((decoded) => {
-            const bySession = new Map(decoded.map((metrics) => [metrics.sessionId as string, metrics]))
-            return additions.map((row) => bySession.get(row.session_id)!)
+        return metrics.returningEach(addition(rows)).pipe(
+          Effect.flatMap((returned) => {
+            const bySession = new Map<string, Exit.Exit<SessionMetrics, DbError>>()
+            for (const [key, decoded] of returned) {
+              // In a transaction, a row that does not decode rolls the batch back. Alone, the
+              // statement has committed; `addition` returns no row the codec refuses.
+              if (Either.isLeft(decoded) && !alone) return Effect.fail(decoded.left)
+              bySession.set(String(key), Either.isRight(decoded) ? Exit.succeed(decoded.right) : Exit.fail(decoded.left))
+            }
+            return Effect.forEach(additions, (row) => {
+              const written = bySession.get(row.session_id)
+              return written !== undefined ? Effect.succeed(written) : Effect.exit(addAlone(row))
+            })
           })
         )
       }
@@ -280,7 +298,7 @@ RETURNING ${columns}`, failure)
 
     /**
      * Adds `delta` to the session's counters, creating its row when absent, and returns the
-     * row after the change. Concurrent calls share one transaction.
+     * row after the change. Concurrent calls share one upsert (see `submitCounters`).
      */
     const record = (sessionId: string, delta: MetricsDelta): Effect.Effect<SessionMetrics, NotFound | DbError> =>
       Spans.leaf("MetricsRepo.record", { "session.id": sessionId }, (_, current) =>

@@ -35,6 +35,8 @@ export interface RowDecoder<A> {
   /** A row as the array of the codec's columns, in order. */
   readonly oneValues: (values: ReadonlyArray<unknown>) => Either.Either<A, DbError>
   readonly allValues: (rows: ReadonlyArray<ReadonlyArray<unknown>>) => Either.Either<Array<A>, DbError>
+  /** The key column's value of a row as the array of the codec's columns. */
+  readonly keyOf: (values: ReadonlyArray<unknown>) => unknown
 }
 
 /** @since 0.1.0 */
@@ -53,6 +55,7 @@ export const rowDecoder = <A, I>(codec: RowCodec.RowCodec<A, I>, table: string, 
   return {
     one: (row) => Either.mapLeft(codec.decode(row), (error) => failure(error, (row as Record<string, unknown>)[keyColumn])),
     oneValues,
+    keyOf: (values) => values[keyIndex],
     allValues: (rows) => {
       const out: Array<A> = new Array(rows.length)
       for (let i = 0; i < rows.length; i++) {
@@ -138,6 +141,11 @@ export const make = <A>(backend: BackendShape, decode: RowDecoder<A>) => {
           rows.length === 0 ? Either.left(notFound()) : decode.oneValues(rows[0]!)
       ),
     /** The rows a write returns (`RETURNING` the codec's columns), decoded; a failed write is `failure`'s. */
+    /** The rows a write returns, each with its key and decoded or its `Decode` error: for a batch whose callers fail alone. */
+    returningEach: (
+      statement: Statement.Statement<any>
+    ): Effect.Effect<Array<readonly [key: unknown, row: Either.Either<A, DbError>]>, DbError> =>
+      Effect.map(values(statement), (rows) => rows.map((row) => [decode.keyOf(row), decode.oneValues(row)] as const)),
     returning: <E = DbError>(
       statement: Statement.Statement<any>,
       failure: (error: SqlError) => E | DbError = queryError

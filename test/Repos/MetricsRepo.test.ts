@@ -194,6 +194,75 @@ describeBackends("MetricsRepo", (backend: Backend) => {
       }
     }).pipe(Effect.provide(TestLayer)))
 
+  it.effect("concurrent records over stored values at and past each column's edges: a row the codec would not read back after the change is refused, and written as it was", () =>
+    Effect.gen(function*() {
+      const metrics = yield* MetricsRepo
+      const sql = yield* SqlClient.SqlClient
+      const max = Number.MAX_SAFE_INTEGER
+      // Values another program may have stored. SQLite stores NaN as NULL, which the column refuses.
+      const counts = [0, 5, max - 3, max, -1, max + 1]
+      const amounts = [0, 1.5, 1e308, Number.MAX_VALUE, -1, -0, Infinity, -Infinity, ...(backend.name === "postgres" ? [NaN] : [])]
+      const times = [null, 0, 60, max, -1, max + 1]
+      let seed = 20261201
+      const pick = <A>(values: ReadonlyArray<A>): A => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31
+        return values[seed % values.length]!
+      }
+      const cases = Array.from({ length: 120 }, (_, i) => ({
+        id: `edge-${i}`,
+        stored: {
+          total_tokens_in: pick(counts),
+          total_tokens_out: pick(counts),
+          estimated_cost_usd: pick(amounts),
+          ci_runs: pick(counts),
+          ci_failures: pick(counts),
+          review_rounds: pick(counts),
+          time_to_first_pr_secs: pick(times),
+          time_to_merge_secs: pick(times)
+        },
+        delta: { tokensIn: pick([0, 1, 3]), costUsd: pick([0, 0.5, 1e308]), ciRuns: pick([0, 1]) }
+      }))
+      yield* createSessions("p", ...cases.map((c) => c.id))
+      for (const { id, stored } of cases) {
+        yield* metrics.record(id, {})
+        yield* sql`UPDATE session_metrics SET ${sql.update(stored)} WHERE session_id = ${id}`
+      }
+      const rawRow = (id: string) => Effect.map(sql`SELECT * FROM session_metrics WHERE session_id = ${id}`, (rows) => rows[0])
+      const before = yield* Effect.forEach(cases, (c) => rawRow(c.id))
+      const results = yield* Effect.forEach(cases, (c) => Effect.either(metrics.record(c.id, c.delta)), {
+        concurrency: "unbounded"
+      })
+      const isCount = (value: number | null) => value !== null && Number.isSafeInteger(value) && value >= 0
+      let written = 0
+      for (const [i, { delta, id, stored }] of cases.entries()) {
+        const after = {
+          totalTokensIn: stored.total_tokens_in + delta.tokensIn,
+          totalTokensOut: stored.total_tokens_out,
+          estimatedCostUsd: stored.estimated_cost_usd + delta.costUsd,
+          ciRuns: stored.ci_runs + delta.ciRuns,
+          ciFailures: stored.ci_failures,
+          reviewRounds: stored.review_rounds
+        }
+        const readable = [after.totalTokensIn, after.totalTokensOut, after.ciRuns, after.ciFailures, after.reviewRounds]
+          .every(isCount) &&
+          [stored.total_tokens_in, stored.ci_runs].every(isCount) &&
+          Number.isFinite(after.estimatedCostUsd) && after.estimatedCostUsd >= 0 && stored.estimated_cost_usd >= 0 &&
+          [stored.time_to_first_pr_secs, stored.time_to_merge_secs].every((time) => time === null || isCount(time))
+        const result = results[i]!
+        if (readable) {
+          written++
+          expect(result, id).toMatchObject({ _tag: "Right", right: after })
+        } else {
+          const error = Either.isLeft(result) ? result.left : undefined
+          expect(error?._tag === "DbError" && ["Constraint", "Decode"].includes(error.reason), id).toBe(true)
+          expect(yield* rawRow(id), id).toEqual(before[i])
+        }
+      }
+      // Both kinds occur in the one concurrent run.
+      expect(written).toBeGreaterThan(5)
+      expect(written).toBeLessThan(cases.length - 5)
+    }).pipe(Effect.provide(TestLayer)))
+
   it.effect("concurrent record calls share transactions, each traced as MetricsRepo.record", () =>
     Effect.gen(function*() {
       const spans: Array<Tracer.Span> = []
