@@ -1,7 +1,7 @@
 /**
  * The spans of repository operations and SQL statements: the spans `Effect.withSpan` makes —
- * same tracer, parent, links, annotations, attributes, kind, timing and failure — with two
- * differences measured in the benchmark:
+ * same tracer, parent, links, annotations, attributes, kind, timing and failure — with these
+ * differences, each measured in the benchmark:
  *
  * - A span ends with its operation's exit without the success value (`Exit.void`). A span can
  *   outlive its operation (a tracer may keep it; V8 may allocate it among long-lived objects),
@@ -13,6 +13,8 @@
  * - `operation` makes its span current for ennio-db's own spans only, through a fiber
  *   reference of this module's: changing the fiber's context, as `Effect.withSpan` does, copies
  *   and compares the whole context at the start and again at the end of the operation.
+ * - Under Effect's own tracer, which hands its spans to no one, `leaf` and `operation` start
+ *   none (see `unseen`).
  *
  * @since 0.1.0
  */

@@ -140,12 +140,12 @@ export const make = <A>(backend: BackendShape, decode: RowDecoder<A>) => {
         (rows): Either.Either<A, NotFound | DbError> =>
           rows.length === 0 ? Either.left(notFound()) : decode.oneValues(rows[0]!)
       ),
-    /** The rows a write returns (`RETURNING` the codec's columns), decoded; a failed write is `failure`'s. */
     /** The rows a write returns, each with its key and decoded or its `Decode` error: for a batch whose callers fail alone. */
     returningEach: (
       statement: Statement.Statement<any>
     ): Effect.Effect<Array<readonly [key: unknown, row: Either.Either<A, DbError>]>, DbError> =>
       Effect.map(values(statement), (rows) => rows.map((row) => [decode.keyOf(row), decode.oneValues(row)] as const)),
+    /** The rows a write returns (`RETURNING` the codec's columns), decoded; a failed write is `failure`'s. */
     returning: <E = DbError>(
       statement: Statement.Statement<any>,
       failure: (error: SqlError) => E | DbError = queryError
