@@ -16,7 +16,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { isPlainObject, isWellFormed, jsonProblem } from "./Text.js"
 import { columnName } from "./Column.js"
-import { isStorable, parseTimestamp } from "./Timestamp.js"
+import { formatStorableMillis, isStorable, parseTimestamp } from "./Timestamp.js"
 
 export { isPlainObject }
 
@@ -267,7 +267,7 @@ export const orNull = <A, B>(option: Option.Option<A>, f: (value: A) => B): B | 
 }
 
 /** Writes a timestamp field the way the `Timestamp` schema does. */
-export const writeTimestamp = (value: unknown): string => new Date(takeUtc(value).epochMillis).toISOString()
+export const writeTimestamp = (value: unknown): string => formatStorableMillis(takeUtc(value).epochMillis)
 
 /** A `DateTime.Utc` value of a storable year, as the Type side of a timestamp field requires. */
 export const takeUtc = (value: unknown): DateTime.Utc => {

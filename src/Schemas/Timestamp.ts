@@ -175,12 +175,45 @@ export const StorableUtc = Schema.DateTimeUtcFromSelf.annotations(expected("a Da
   Schema.filter((dateTime) => isStorable(dateTime) || "must be a year from 0000 to 9999")
 ).annotations({ identifier: "StorableUtc" })
 
+const twoDigits = (value: number): string => value < 10 ? `0${value}` : `${value}`
+
+/**
+ * `new Date(epochMillis).toISOString()` for an instant of a year 0000 to 9999, by hand: every
+ * write formats a timestamp, and `Date` goes through the runtime's calendar for it. The date
+ * is the proleptic Gregorian one of its day number (Howard Hinnant's `civil_from_days`).
+ *
+ * @internal
+ */
+export const formatStorableMillis = (epochMillis: number): string => {
+  const millis = Math.trunc(epochMillis)
+  const days = Math.floor(millis / 86_400_000)
+  const ofDay = millis - days * 86_400_000
+  const shifted = days + 719_468
+  const era = Math.floor(shifted / 146_097)
+  const ofEra = shifted - era * 146_097
+  const yearOfEra = Math.floor(
+    (ofEra - Math.floor(ofEra / 1_460) + Math.floor(ofEra / 36_524) - Math.floor(ofEra / 146_096)) / 365
+  )
+  const dayOfYear = ofEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153)
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+  const ms = ofDay % 1_000
+  return `${year < 1000 ? `${year}`.padStart(4, "0") : year}-${twoDigits(month)}-${twoDigits(day)}T${
+    twoDigits(Math.floor(ofDay / 3_600_000))
+  }:${twoDigits(Math.floor(ofDay / 60_000) % 60)}:${twoDigits(Math.floor(ofDay / 1_000) % 60)}.${
+    ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms
+  }Z`
+}
+
 /**
  * Formats a timestamp the way ennio-db writes it: `2026-11-26T08:06:52.123Z`.
  *
  * @since 0.1.0
  */
-export const formatTimestamp = (dateTime: DateTime.DateTime): string => DateTime.formatIso(dateTime)
+export const formatTimestamp = (dateTime: DateTime.DateTime): string =>
+  isStorable(dateTime) ? formatStorableMillis(DateTime.toEpochMillis(dateTime)) : DateTime.formatIso(dateTime)
 
 /**
  * A stored timestamp column: `string` ⇄ `DateTime.Utc`.

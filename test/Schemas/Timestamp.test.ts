@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import fc from "fast-check"
 import { julianDay } from "../../src/Connection/TimeOrder.js"
 import { parseTimestamp, StorableUtc, Timestamp } from "../../src/index.js"
-import { parseSpelling, parseTimestampMillis } from "../../src/Schemas/Timestamp.js"
+import { formatStorableMillis, parseSpelling, parseTimestampMillis } from "../../src/Schemas/Timestamp.js"
 import { spellableMillis, spellingOf, storableMillis } from "../fixtures/spellings.js"
 
 const db = new Sqlite(":memory:")
@@ -98,6 +98,22 @@ describe("Timestamp and SQLite", () => {
         expect(julianDay(dateTime)).toBe(julian.get(Schema.encodeSync(Timestamp)(dateTime)))
       }),
       { numRuns: 5_000 }
+    )
+  })
+
+  it("a timestamp is written by hand as Date's toISOString writes it, for every storable instant", () => {
+    const edges = [
+      "0000-01-01T00:00:00.000Z", "0000-02-29T23:59:59.999Z", "0099-12-31T23:59:59.999Z", "0100-03-01T00:00:00.000Z",
+      "1600-02-29T12:00:00.000Z", "1899-12-31T23:59:59.999Z", "1900-03-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z",
+      "1970-01-01T00:00:00.000Z", "2000-02-29T00:00:00.001Z", "2100-02-28T23:59:59.999Z", "9999-12-31T23:59:59.999Z"
+    ]
+    for (const text of edges) expect(formatStorableMillis(Date.parse(text))).toBe(text)
+    fc.assert(
+      fc.property(storableMillis, (ms) => {
+        expect(formatStorableMillis(ms)).toBe(new Date(ms).toISOString())
+        expect(Schema.encodeSync(Timestamp)(DateTime.unsafeMake(ms))).toBe(new Date(ms).toISOString())
+      }),
+      { numRuns: 20_000 }
     )
   })
 
