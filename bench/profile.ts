@@ -1,7 +1,7 @@
 /**
  * CPU profile of one workload on one side: where the time goes, by package and by function.
  *
- *   npx tsx bench/profile.ts W1 [ennio-db|raw|drizzle-builder|drizzle-prepared] [--quick]
+ *   npx tsx bench/profile.ts W1 [ennio-db|raw|drizzle-builder|drizzle-prepared|ennio-full|raw-full] [--quick]
  *   npx tsx bench/profile.ts W1 [ennio-pg|pg-raw|pg-unnamed] [--quick] [--pg URL]
  *
  * Warms up unprofiled, profiles every round, prints the busy time an operation (the process's
@@ -17,14 +17,14 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { full, pgFull, pgQuick, quick } from "./config.js"
 import { drizzleBuilder, drizzlePrepared } from "./drizzle.js"
-import { ennio, ennioPg } from "./ennio.js"
+import { ennio, ennioFull, ennioPg } from "./ennio.js"
 import { Fixtures } from "./fixtures.js"
 import type { Runner } from "./measure.js"
 import { makePgWorkloads } from "./pg.js"
 import { PgFixtures } from "./pg-fixtures.js"
 import { pgRaw, pgRawUnnamed } from "./pg-raw.js"
 import { serverForScript } from "./pg-server.js"
-import { raw } from "./raw.js"
+import { raw, rawFull } from "./raw.js"
 import type { PgSide, Side } from "./side.js"
 import { makeWorkloads } from "./workloads.js"
 
@@ -42,7 +42,8 @@ interface CpuProfile {
   readonly timeDeltas: ReadonlyArray<number>
 }
 
-const sides: ReadonlyArray<Side> = [raw, drizzleBuilder, drizzlePrepared, ennio]
+// The `synchronous: "full"` sides too (ennio-full, raw-full), for the write workloads.
+const sides: ReadonlyArray<Side<string>> = [raw, drizzleBuilder, drizzlePrepared, ennio, rawFull, ennioFull]
 const pgSides: ReadonlyArray<PgSide> = [ennioPg, pgRaw, pgRawUnnamed]
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 
