@@ -68,6 +68,27 @@ describe("OpenTelemetry", () => {
       }
     }))
 
+  it.effect("a group-committed batch's statement is outside its callers' traces, a lone write's under its operation", () =>
+    Effect.gen(function*() {
+      const spans = yield* traced(Effect.gen(function*() {
+        yield* createSession
+        const events = yield* EventsRepo
+        const insert = (message: string) => events.insert({ eventType: "pr_created", sessionId: "s1", projectId: "p1", message })
+        yield* insert("alone").pipe(Effect.withSpan("caller.alone"))
+        yield* Effect.all([insert("a"), insert("b"), insert("c")], { concurrency: 3 }).pipe(Effect.withSpan("caller.batch"))
+      }))
+      const inserts = spans.filter((span) => String(span.attributes["db.query.text"]).startsWith("INSERT INTO events"))
+      const [lone, batch] = inserts
+      expect(inserts).toHaveLength(2)
+      // The lone write's statement is its operation's child, in the caller's trace.
+      const loneParent = spans.find((span) => span.spanContext().spanId === lone!.parentSpanContext?.spanId)
+      expect(loneParent?.name).toBe("EventsRepo.insert")
+      expect(lone!.spanContext().traceId).toBe(only(spans, "caller.alone").spanContext().traceId)
+      // The batch's statement, one for three writes, belongs to none of its callers' traces.
+      expect(batch!.attributes["db.operation.batch.size"]).toBe(3)
+      expect(batch!.spanContext().traceId).not.toBe(only(spans, "caller.batch").spanContext().traceId)
+    }))
+
   it.effect("leaves an absent id out of the span instead of recording the text \"undefined\"", () =>
     Effect.gen(function*() {
       const spans = yield* traced(Effect.flatMap(SessionsRepo, (sessions) => sessions.list({ status: "working" })))

@@ -4,10 +4,11 @@
  * committed, and a write that fails fails only its own caller.
  *
  * The hand-off is a plain array and one `Effect.async` per caller: a Queue and a Deferred
- * per write cost more than the SQLite statement they wait for. Where the database takes
- * writes on many connections (PostgreSQL), a write that finds nothing in flight runs at once
- * on its caller's fiber, with no hand-off; only the writes that arrive while it (or a batch)
- * is in flight are gathered into the next batch.
+ * per write cost more than the SQLite statement they wait for. A write that finds nothing in
+ * flight needs no hand-off: where the database takes writes on many connections (PostgreSQL)
+ * it runs at once on its caller's fiber, and the writes that arrive while it (or a batch) is
+ * in flight are gathered into the next batch; on SQLite, whose statements end before another
+ * fiber runs, it first lets the ready fibers run, then writes what they submitted with it.
  *
  * @since 0.1.0
  */
@@ -21,6 +22,7 @@ import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import { Backend } from "../Connection/Backend.js"
 import { isSqlError, queryError } from "../Connection/Failures.js"
 import { DbError } from "../Schemas/Errors.js"
@@ -206,14 +208,41 @@ export const make = <A, B, E>(
       return Effect.ensuring(current(options.write(item)), ended)
     }
 
+    /**
+     * A write that found nothing in flight on a database of one writer (SQLite), whose statements
+     * end before any other fiber runs: it lets the fibers that are ready run first, then writes
+     * on its caller's fiber, alone, or with the writes submitted meanwhile as a batch, written
+     * outside its caller's trace as the writer's are. No hand-off to the writer fiber and back.
+     */
+    const lead = (item: A, current: MakeCurrent): Effect.Effect<B, E | DbError> => {
+      inFlight++
+      return Effect.ensuring(
+        Effect.zipRight(
+          Effect.yieldNow(),
+          Effect.suspend((): Effect.Effect<B, E | DbError> => {
+            if (closed) return closedExit
+            if (pending.length === 0) return current(options.write(item))
+            let own: Exit.Exit<B, E | DbError> = closedExit
+            const batch: Array<Pending<A, B, E>> = [{ item, resume: (exit) => void (own = exit), abandoned: false }]
+            batch.push(...take(maxBatch - 1))
+            return Effect.flatMap(
+              Effect.uninterruptible(Effect.mapInputContext(commitBatch(batch), Context.omit(Tracer.ParentSpan))),
+              () => own
+            )
+          })
+        ),
+        ended
+      )
+    }
+
     // `current` wraps a write that runs on the caller's fiber (in its transaction, or alone),
     // so that its statement's span is the caller's operation's child.
     return (item: A, current: MakeCurrent = asItIs): Effect.Effect<B, E | DbError> =>
       Effect.withFiberRuntime((fiber) =>
         writesDirectly(fiber)
           ? current(options.write(item))
-          : direct && inFlight === 0 && !closed && pending.length === 0
-          ? alone(item, current)
+          : inFlight === 0 && !closed && pending.length === 0
+          ? direct ? alone(item, current) : lead(item, current)
           : submit(item)
       )
   })

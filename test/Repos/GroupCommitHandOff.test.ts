@@ -55,4 +55,27 @@ describe("group commit's hand-off", () => {
       expect([yield* Fiber.join(first), yield* Fiber.join(third)]).toEqual([1, 3])
       expect(written).toEqual([1, 3])
     }).pipe(Effect.scoped, Effect.provide(Database.layerMemory)))
+
+  it.effect("on SQLite a lone write waits a turn and leads: interrupted then, it writes nothing, and the writes gathered behind it are written", () =>
+    Effect.gen(function*() {
+      const written: Array<ReadonlyArray<number>> = []
+      const submit = yield* GroupCommit.make({
+        write: (item: number) => Effect.sync(() => written.push([item])).pipe(Effect.as(item)),
+        writeBatch: (items: ReadonlyArray<number>) =>
+          Effect.sync(() => written.push(items)).pipe(Effect.as(items.map((item) => Exit.succeed(item))))
+      })
+      // Forked fibers start in order once this one yields: 1 finds nothing in flight and waits
+      // its turn to lead, 2 and 3 join it; 1 is interrupted before its turn comes.
+      const leader = yield* Effect.fork(submit(1))
+      const others = yield* Effect.fork(Effect.all([submit(2), submit(3)], { concurrency: 2 }))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(leader)
+      expect(yield* Fiber.join(others)).toEqual([2, 3])
+      expect(written).toEqual([[2, 3]])
+      // Alone, a write is one `write`; three submitted in one turn are one batch, on its leader.
+      written.length = 0
+      expect(yield* submit(4)).toBe(4)
+      expect(yield* Effect.all([submit(5), submit(6), submit(7)], { concurrency: 3 })).toEqual([5, 6, 7])
+      expect(written).toEqual([[4], [5, 6, 7]])
+    }).pipe(Effect.scoped, Effect.provide(Database.layerMemory)))
 })
