@@ -79,16 +79,21 @@ export const make = (sql: SqlClient.SqlClient): TimeOrder => {
   const sqliteRowid = sql.literal("rowid")
   const pgTimestamp = sql.literal("timestamp")
   const pgSeq = sql.literal("seq")
+  // The orders `keyed` reads by, built once: they hold no value.
+  const sqliteNewestFirst = sql`ORDER BY ${sqliteTimestamp} DESC, ${sqliteRowid} DESC`
+  const pgKeyOrder = (column: KeyColumn) => sql`ORDER BY ${keyColumns[column]} DESC, ${pgTimestamp} DESC, ${pgSeq} DESC`
+  const pgKeyedNewestFirst: Record<KeyColumn, Statement.Fragment> = {
+    session_id: pgKeyOrder("session_id"),
+    project_id: pgKeyOrder("project_id"),
+    event_type: pgKeyOrder("event_type")
+  }
   return sql.onDialectOrElse({
     sqlite: (): TimeOrder => ({
       instant: (column) => column === "timestamp" ? sqliteTimestamp : sql.literal("julianday(created_at)"),
       at: (dateTime) => sql`${julianDay(dateTime)}`,
       insertionOrder: sqliteRowid,
       newestOfEach: (arms, limit) => sql`${unionAll(arms)} ${newest} ${bound(limit)}`,
-      keyed: (column, value) => ({
-        condition: sql`${keyColumns[column]} = ${value}`,
-        newestFirst: sql`ORDER BY ${sqliteTimestamp} DESC, ${sqliteRowid} DESC`
-      })
+      keyed: (column, value) => ({ condition: sql`${keyColumns[column]} = ${value}`, newestFirst: sqliteNewestFirst })
     }),
     orElse: (): TimeOrder => ({
       instant: (column) => column === "timestamp" ? pgTimestamp : sql.literal("created_at"),
@@ -103,7 +108,7 @@ export const make = (sql: SqlClient.SqlClient): TimeOrder => {
       // Kept in the order, the column makes the key's own index the one that gives it.
       keyed: (column, value) => ({
         condition: sql`${keyColumns[column]} = ANY(ARRAY[${value}])`,
-        newestFirst: sql`ORDER BY ${keyColumns[column]} DESC, ${pgTimestamp} DESC, ${pgSeq} DESC`
+        newestFirst: pgKeyedNewestFirst[column]
       })
     })
   })
